@@ -1,0 +1,92 @@
+"""The hub's record types: what leaves an adapter, whatever the department's wire format.
+
+Records are small frozen dataclasses in the hub's vocabulary: enums, ISO dates,
+amounts in yuan as Decimal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from adapters.vocabulary import (
+    AssistanceCategory,
+    District,
+    EnrollmentStatus,
+    HukouType,
+    Relation,
+    Sex,
+    WorkAbility,
+)
+
+
+def age_on(birth: date, day: date) -> int:
+    """Age in full years on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """A person as civil affairs knows them, within their household."""
+
+    id_number: str
+    name: str
+    sex: Sex
+    birth_date: date
+    relation: Relation
+    disability_grade: int | None
+    chronic_illness: bool
+    work_ability: WorkAbility
+    household_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Enrollment:
+    """A household's standing in one assistance category."""
+
+    category: AssistanceCategory
+    status: EnrollmentStatus
+    since: date
+    monthly_amount: Decimal
+    income_stable: bool
+    last_reviewed_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class Household:
+    """A civil-affairs household: members, place and assistance enrollments."""
+
+    id: str
+    district: District
+    street: str
+    address: str
+    hukou_type: HukouType
+    members: tuple[Member, ...]
+    enrollments: tuple[Enrollment, ...]
+    updated_at: datetime
+
+    @property
+    def head(self) -> Member:
+        return next((m for m in self.members if m.relation is Relation.HEAD), self.members[0])
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdChange:
+    """One entry of the civil-affairs change feed: a household as it now is, or removed."""
+
+    household_id: str
+    updated_at: datetime
+    household: Household | None
+
+    @property
+    def removed(self) -> bool:
+        return self.household is None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePage:
+    """A page of the change feed; ``next_page_token`` is None on the last page."""
+
+    changes: tuple[HouseholdChange, ...]
+    next_page_token: str | None

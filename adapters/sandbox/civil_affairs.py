@@ -1,0 +1,342 @@
+"""The civil-affairs (民政) stand-in: households, members and assistance enrollments.
+
+Its contract is its own, as a real department's would be: camelCase JSON with the
+department's code tables (sex ``1``/``2``, GB/T 4761 relation codes, category codes
+``DB``/``TK``/``DSR``/``ZCX``/``LS``), amounts in yuan as strings, ISO dates. The
+``/_sandbox`` routes change the data so that tests can watch the hub follow.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adapters.records import Enrollment, Household, Member
+from adapters.sandbox.geography import STREETS
+from adapters.sandbox.population import Population
+from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.vocabulary import (
+    AssistanceCategory,
+    EnrollmentStatus,
+    HukouType,
+    Relation,
+    Sex,
+    WorkAbility,
+)
+
+SEX_CODES = {Sex.MALE: "1", Sex.FEMALE: "2"}
+RELATION_CODES = {
+    Relation.HEAD: "02", Relation.SPOUSE: "10", Relation.CHILD: "20",
+    Relation.GRANDCHILD: "40", Relation.PARENT: "50", Relation.GRANDPARENT: "60",
+    Relation.SIBLING: "70", Relation.OTHER: "99",
+}  # fmt: skip
+CATEGORY_CODES = {
+    AssistanceCategory.MINIMUM_LIVING: "DB", AssistanceCategory.EXTREME_HARDSHIP: "TK",
+    AssistanceCategory.LOW_INCOME: "DSR", AssistanceCategory.EXPENDITURE_POVERTY: "ZCX",
+    AssistanceCategory.TEMPORARY: "LS",
+}  # fmt: skip
+STATUS_CODES = {
+    EnrollmentStatus.ACTIVE: "10", EnrollmentStatus.PENDING: "00",
+    EnrollmentStatus.SUSPENDED: "20", EnrollmentStatus.TERMINATED: "90",
+}  # fmt: skip
+WORK_ABILITY_CODES = {WorkAbility.FULL: "1", WorkAbility.PARTIAL: "2", WorkAbility.NONE: "3"}
+HUKOU_CODES = {HukouType.URBAN: "1", HukouType.RURAL: "2"}
+
+MAX_BATCH = 500
+MAX_PAGE = 1000
+
+
+def member_json(m: Member) -> dict[str, Any]:
+    return {
+        "idNumber": m.id_number,
+        "name": m.name,
+        "sexCode": SEX_CODES[m.sex],
+        "birthDate": m.birth_date.isoformat(),
+        "relationCode": RELATION_CODES[m.relation],
+        "disabilityGrade": m.disability_grade,
+        "chronicIllness": m.chronic_illness,
+        "workAbilityCode": WORK_ABILITY_CODES[m.work_ability],
+        "householdId": m.household_id,
+    }
+
+
+def enrollment_json(e: Enrollment) -> dict[str, Any]:
+    return {
+        "categoryCode": CATEGORY_CODES[e.category],
+        "statusCode": STATUS_CODES[e.status],
+        "startDate": e.since.isoformat(),
+        "monthlyAmount": f"{e.monthly_amount:.2f}",
+        "incomeStable": e.income_stable,
+        "lastReviewDate": e.last_reviewed_on.isoformat() if e.last_reviewed_on else None,
+    }
+
+
+def household_json(h: Household) -> dict[str, Any]:
+    return {
+        "householdId": h.id,
+        "regionCode": h.district.code,
+        "streetName": h.street,
+        "address": h.address,
+        "hukouCode": HUKOU_CODES[h.hukou_type],
+        "members": [member_json(m) for m in h.members],
+        "assistance": [enrollment_json(e) for e in h.enrollments],
+        "updatedAt": _iso(h.updated_at),
+    }
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass
+class _Entry:
+    household_id: str
+    updated_at: datetime
+    household: Household | None  # None once removed
+
+
+class CivilAffairsRegistry:
+    """The stand-in's mutable state: the population plus changes made through /_sandbox."""
+
+    def __init__(self, population: Population) -> None:
+        self._entries = {h.id: _Entry(h.id, h.updated_at, h) for h in population.households}
+        self._persons = dict(population.by_id_number)
+
+    def household(self, household_id: str) -> Household | None:
+        entry = self._entries.get(household_id)
+        return entry.household if entry else None
+
+    def person(self, id_number: str) -> Member | None:
+        return self._persons.get(id_number)
+
+    def changes(
+        self, since: datetime | None, after: tuple[datetime, str] | None, limit: int
+    ) -> list[_Entry]:
+        entries = sorted(self._entries.values(), key=lambda e: (e.updated_at, e.household_id))
+        selected = [
+            e
+            for e in entries
+            if (since is None or e.updated_at >= since)
+            and (after is None or (e.updated_at, e.household_id) > after)
+        ]
+        return selected[:limit]
+
+    def _next_time(self) -> datetime:
+        latest = max(e.updated_at for e in self._entries.values())
+        return max(datetime.now(UTC), latest + timedelta(milliseconds=1))
+
+    def move(self, household_id: str, street: str | None) -> Household | None:
+        entry = self._entries.get(household_id)
+        if entry is None or entry.household is None:
+            return None
+        current = entry.household
+        streets = STREETS[current.district]
+        new_street = street or streets[(streets.index(current.street) + 1) % len(streets)]
+        entry.updated_at = self._next_time()
+        entry.household = replace(current, street=new_street, updated_at=entry.updated_at)
+        return entry.household
+
+    def remove(self, household_id: str) -> bool:
+        entry = self._entries.get(household_id)
+        if entry is None or entry.household is None:
+            return False
+        for member in entry.household.members:
+            self._persons.pop(member.id_number, None)
+        entry.updated_at = self._next_time()
+        entry.household = None
+        return True
+
+
+def _encode_token(updated_at: datetime, household_id: str) -> str:
+    raw = json.dumps([_iso(updated_at), household_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str) -> tuple[datetime, str]:
+    try:
+        stamp, hid = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(stamp), str(hid)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise ValueError("pageToken is not a token this service issued") from exc
+
+
+def create_app(population: Population) -> Starlette:
+    registry = CivilAffairsRegistry(population)
+
+    async def persons_batch(request: Request) -> JSONResponse:
+        body = await read_json_body(request)
+        ids = body.get("idNumbers") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or len(ids) > MAX_BATCH:
+            return error(400, "BAD_REQUEST", f"idNumbers must be a list of at most {MAX_BATCH}")
+        found = [registry.person(str(i)) for i in ids]
+        return JSONResponse({
+            "persons": [member_json(m) for m in found if m is not None],
+            "notFound": [i for i, m in zip(ids, found, strict=True) if m is None],
+        })  # fmt: skip
+
+    async def households_batch(request: Request) -> JSONResponse:
+        body = await read_json_body(request)
+        ids = body.get("householdIds") if isinstance(body, dict) else None
+        if not isinstance(ids, list) or len(ids) > MAX_BATCH:
+            return error(400, "BAD_REQUEST", f"householdIds must be a list of at most {MAX_BATCH}")
+        found = [registry.household(str(i)) for i in ids]
+        return JSONResponse({
+            "households": [household_json(h) for h in found if h is not None],
+            "notFound": [i for i, h in zip(ids, found, strict=True) if h is None],
+        })  # fmt: skip
+
+    async def household_one(request: Request) -> JSONResponse:
+        household = registry.household(request.path_params["household_id"])
+        if household is None:
+            return error(404, "NOT_FOUND", "no such household")
+        return JSONResponse(household_json(household))
+
+    async def household_feed(request: Request) -> JSONResponse:
+        params = request.query_params
+        try:
+            since = (
+                datetime.fromisoformat(params["updatedSince"].replace("Z", "+00:00"))
+                if "updatedSince" in params
+                else None
+            )
+            if since is not None and since.tzinfo is None:
+                raise ValueError("updatedSince needs a time zone")
+            size = int(params.get("pageSize", "200"))
+            if not 1 <= size <= MAX_PAGE:
+                raise ValueError(f"pageSize must be 1 to {MAX_PAGE}")
+            after = _decode_token(params["pageToken"]) if "pageToken" in params else None
+        except ValueError as exc:
+            return error(400, "BAD_REQUEST", str(exc))
+        entries = registry.changes(since, after, size + 1)
+        page, more = entries[:size], len(entries) > size
+        return JSONResponse({
+            "items": [
+                {
+                    "householdId": e.household_id,
+                    "updatedAt": _iso(e.updated_at),
+                    "deleted": e.household is None,
+                    "household": household_json(e.household) if e.household else None,
+                }
+                for e in page
+            ],
+            "nextPageToken": (
+                _encode_token(page[-1].updated_at, page[-1].household_id) if more else None
+            ),
+        })  # fmt: skip
+
+    async def sandbox_move(request: Request) -> JSONResponse:
+        body = await read_json_body(request)
+        street = body.get("street") if isinstance(body, dict) else None
+        household = registry.move(request.path_params["household_id"], street)
+        if household is None:
+            return error(404, "NOT_FOUND", "no such household")
+        return JSONResponse(household_json(household))
+
+    async def sandbox_remove(request: Request) -> JSONResponse:
+        if not registry.remove(request.path_params["household_id"]):
+            return error(404, "NOT_FOUND", "no such household")
+        return JSONResponse({"removed": True})
+
+    routes = [
+        Route("/api/v1/persons:batchGet", persons_batch, methods=["POST"]),
+        Route("/api/v1/households:batchGet", households_batch, methods=["POST"]),
+        Route("/api/v1/households", household_feed, methods=["GET"]),
+        Route("/api/v1/households/{household_id}", household_one, methods=["GET"]),
+        Route("/_sandbox/households/{household_id}/move", sandbox_move, methods=["POST"]),
+        Route("/_sandbox/households/{household_id}", sandbox_remove, methods=["DELETE"]),
+        openapi_route(OPENAPI),
+        health_route(),
+    ]
+    return Starlette(routes=routes)
+
+
+_HOUSEHOLD_REF = {"$ref": "#/components/schemas/Household"}
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {"title": "Civil affairs (民政) household service — sandbox", "version": "1"},
+    "paths": {
+        "/api/v1/persons:batchGet": {
+            "post": {
+                "summary": "Look up persons by ID number (at most 500)",
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["idNumbers"],
+                    "properties": {"idNumbers": {"type": "array", "items": {"type": "string"}}},
+                }}}},
+                "responses": {"200": {"description": "persons found and ID numbers not found"}},
+            }
+        },
+        "/api/v1/households:batchGet": {
+            "post": {
+                "summary": "Look up households by ID (at most 500)",
+                "requestBody": {"content": {"application/json": {"schema": {
+                    "type": "object", "required": ["householdIds"],
+                    "properties": {"householdIds": {"type": "array", "items": {"type": "string"}}},
+                }}}},
+                "responses": {"200": {"description": "households found and IDs not found"}},
+            }
+        },
+        "/api/v1/households": {
+            "get": {
+                "summary": "Change feed of households, oldest change first",
+                "parameters": [
+                    {"name": "updatedSince", "in": "query", "schema": {"type": "string",
+                     "format": "date-time"}, "description": "inclusive lower bound"},
+                    {"name": "pageSize", "in": "query", "schema": {"type": "integer",
+                     "minimum": 1, "maximum": MAX_PAGE, "default": 200}},
+                    {"name": "pageToken", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": {"description": "items (deleted ones have household null)"
+                                                     " and nextPageToken (null on the last page)"}},
+            }
+        },
+        "/api/v1/households/{householdId}": {
+            "get": {
+                "summary": "One household",
+                "parameters": [{"name": "householdId", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "the household",
+                                      "content": {"application/json": {"schema": _HOUSEHOLD_REF}}},
+                              "404": {"description": "no such household"}},
+            }
+        },
+    },
+    "components": {"schemas": {
+        "Household": {"type": "object", "properties": {
+            "householdId": {"type": "string"},
+            "regionCode": {"type": "string", "description": "GB/T 2260 district code"},
+            "streetName": {"type": "string"}, "address": {"type": "string"},
+            "hukouCode": {"type": "string", "enum": ["1", "2"], "description": "1 urban, 2 rural"},
+            "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+            "assistance": {"type": "array", "items": {"$ref": "#/components/schemas/Assistance"}},
+            "updatedAt": {"type": "string", "format": "date-time"},
+        }},
+        "Member": {"type": "object", "properties": {
+            "idNumber": {"type": "string"}, "name": {"type": "string"},
+            "sexCode": {"type": "string", "enum": ["1", "2"]},
+            "birthDate": {"type": "string", "format": "date"},
+            "relationCode": {"type": "string", "description": "GB/T 4761 relation to the head"},
+            "disabilityGrade": {"type": ["integer", "null"], "minimum": 1, "maximum": 4},
+            "chronicIllness": {"type": "boolean"},
+            "workAbilityCode": {"type": "string", "enum": ["1", "2", "3"],
+                                "description": "1 full, 2 partial, 3 none"},
+            "householdId": {"type": "string"},
+        }},
+        "Assistance": {"type": "object", "properties": {
+            "categoryCode": {"type": "string", "enum": ["DB", "TK", "DSR", "ZCX", "LS"]},
+            "statusCode": {"type": "string", "enum": ["00", "10", "20", "90"]},
+            "startDate": {"type": "string", "format": "date"},
+            "monthlyAmount": {"type": "string", "description": "yuan, two decimals"},
+            "incomeStable": {"type": "boolean"},
+            "lastReviewDate": {"type": ["string", "null"], "format": "date"},
+        }},
+    }},
+}  # fmt: skip

@@ -1,0 +1,1 @@
+"""The hub service: app assembly, settings, database, index, jobs and the CLI."""

@@ -1,0 +1,149 @@
+"""The ``hub`` command: serve, run the stand-ins, migrate, sync, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import click
+import uvicorn
+
+from hub.settings import SANDBOX_PORTS, Settings
+
+T = TypeVar("T")
+
+SDL_PATH = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
+def main(verbose: bool) -> None:
+    """The social-assistance integration hub."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@main.command()
+def serve() -> None:
+    """Serve GraphQL at http://HOST:PORT/graphql (HUB_HOST, HUB_PORT)."""
+    from hub.app import create_app
+
+    settings = _settings()
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level)  # fmt: skip
+
+
+@main.command()
+@click.option("--seed", type=int, default=None, help="Population seed (HUB_SANDBOX_SEED).")
+@click.option("--size", type=int, default=None, help="Households (HUB_SANDBOX_SIZE).")
+def sandbox(seed: int | None, size: int | None) -> None:
+    """Serve the stand-in department systems on loopback."""
+    from adapters.sandbox.server import build_apps, serve
+
+    settings = _settings()
+    apps = build_apps(seed if seed is not None else settings.sandbox_seed,
+                      size if size is not None else settings.sandbox_size)  # fmt: skip
+    for source in apps:
+        click.echo(f"{source.value}: http://127.0.0.1:{SANDBOX_PORTS[source]}")
+    asyncio.run(serve(apps, SANDBOX_PORTS))
+
+
+@main.group()
+def db() -> None:
+    """Manage the hub's database (HUB_DATABASE_URL)."""
+
+
+@db.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from hub.db import migrate
+
+    asyncio.run(_with_engine(migrate.upgrade, revision))
+    click.echo(f"database at {revision}")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION ('base' undoes all)."""
+    from hub.db import migrate
+
+    asyncio.run(_with_engine(migrate.downgrade, revision))
+    click.echo(f"database at {revision}")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the revision the database is at."""
+    from hub.db import migrate
+
+    click.echo(asyncio.run(_with_engine(migrate.current)) or "empty (no migrations applied)")
+
+
+async def _with_engine(action: Callable[..., Awaitable[T]], *args: str) -> T:
+    from hub.db.session import create_engine
+
+    engine = create_engine(_settings().database_url)
+    try:
+        return await action(engine, *args)
+    finally:
+        await engine.dispose()
+
+
+@main.command()
+def sync() -> None:
+    """Pull the civil-affairs change feed into the household index."""
+    from hub.jobs import run_sync
+
+    report = asyncio.run(run_sync(_settings()))
+    click.echo(
+        f"seen {report.seen}, inserted {report.inserted}, updated {report.updated}, "
+        f"removed {report.removed}, unchanged {report.unchanged}"
+    )
+
+
+@main.group("schema")
+def schema_group() -> None:
+    """The GraphQL schema as SDL."""
+
+
+@schema_group.command("export")
+@click.option("--check", is_flag=True, help="Fail if the checked-in file differs.")
+def schema_export(check: bool) -> None:
+    """Write schema/schema.graphql from the code."""
+    import schema
+
+    text = schema.sdl()
+    if check:
+        if not SDL_PATH.exists() or SDL_PATH.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{SDL_PATH.name} is out of date: run 'hub schema export'")
+        click.echo(f"{SDL_PATH.name} is up to date")
+        return
+    SDL_PATH.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {SDL_PATH}")
+
+
+@main.command()
+def demo() -> None:
+    """Start the stand-ins, migrate, sync a demo population and serve the hub."""
+    from hub.demo import run
+
+    sys.exit(run(_settings()))
+
+
+if __name__ == "__main__":
+    main()

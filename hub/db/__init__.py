@@ -1,0 +1,1 @@
+"""The hub's own data: models, engine and sessions, migrations."""

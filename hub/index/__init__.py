@@ -1,0 +1,1 @@
+"""The household index: synced from civil affairs, read for search and scheduling."""

@@ -1,0 +1,138 @@
+"""Read the household index: lookups by household and by member, and filtered pages."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import Select, exists, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
+from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """What the index knows of a household, without asking any department."""
+
+    household_id: str
+    district: District
+    street: str
+    hukou_type: HukouType
+    categories: tuple[AssistanceCategory, ...]  # active enrollments only
+    member_id_numbers: tuple[str, ...]
+    last_reviewed_on: date | None
+    synced_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdFilter:
+    district: District | None = None
+    street: str | None = None
+    category: AssistanceCategory | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    entries: tuple[IndexEntry, ...]
+    total_count: int
+    has_next_page: bool
+
+
+async def entries_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, IndexEntry]:
+    if not ids:
+        return {}
+    rows = (
+        await session.scalars(
+            select(IndexedHousehold).where(IndexedHousehold.household_id.in_(list(set(ids))))
+        )
+    ).all()
+    return await _entries(session, rows)
+
+
+async def household_ids_by_member(
+    session: AsyncSession, id_numbers: Sequence[str]
+) -> dict[str, str]:
+    """Map each known member ID number to its household ID."""
+    if not id_numbers:
+        return {}
+    rows = await session.execute(
+        select(IndexedMember.id_number, IndexedMember.household_id).where(
+            IndexedMember.id_number.in_(list(set(id_numbers)))
+        )
+    )
+    return {id_number: household_id for id_number, household_id in rows}
+
+
+def _filtered(query: Select[IndexedHousehold], where: HouseholdFilter) -> Select[IndexedHousehold]:
+    if where.district is not None:
+        query = query.where(IndexedHousehold.district == where.district.code)
+    if where.street is not None:
+        query = query.where(IndexedHousehold.street == where.street)
+    if where.category is not None:
+        query = query.where(
+            exists().where(
+                IndexedEnrollment.household_id == IndexedHousehold.household_id,
+                IndexedEnrollment.category == where.category.value,
+                IndexedEnrollment.status == EnrollmentStatus.ACTIVE.value,
+            )
+        )
+    return query
+
+
+async def search(
+    session: AsyncSession, *, where: HouseholdFilter, first: int, after: str | None
+) -> Page:
+    """A page of households in household-ID order, starting after the ID ``after``."""
+    base = _filtered(select(IndexedHousehold), where)
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    query = base.order_by(IndexedHousehold.household_id).limit(first + 1)
+    if after is not None:
+        query = query.where(IndexedHousehold.household_id > after)
+    rows = (await session.scalars(query)).all()
+    entries = await _entries(session, rows[:first])
+    return Page(
+        entries=tuple(entries[r.household_id] for r in rows[:first]),
+        total_count=total or 0,
+        has_next_page=len(rows) > first,
+    )
+
+
+async def _entries(
+    session: AsyncSession, rows: Sequence[IndexedHousehold]
+) -> dict[str, IndexEntry]:
+    ids = [r.household_id for r in rows]
+    members: dict[str, list[str]] = defaultdict(list)
+    categories: dict[str, list[AssistanceCategory]] = defaultdict(list)
+    if ids:
+        for hid, id_number in await session.execute(
+            select(IndexedMember.household_id, IndexedMember.id_number)
+            .where(IndexedMember.household_id.in_(ids))
+            .order_by(IndexedMember.household_id, IndexedMember.position)
+        ):
+            members[hid].append(id_number)
+        for hid, category in await session.execute(
+            select(IndexedEnrollment.household_id, IndexedEnrollment.category)
+            .where(
+                IndexedEnrollment.household_id.in_(ids),
+                IndexedEnrollment.status == EnrollmentStatus.ACTIVE.value,
+            )
+            .order_by(IndexedEnrollment.household_id, IndexedEnrollment.category)
+        ):
+            categories[hid].append(AssistanceCategory(category))
+    return {
+        r.household_id: IndexEntry(
+            household_id=r.household_id,
+            district=District.from_code(r.district),
+            street=r.street,
+            hukou_type=HukouType(r.hukou_type),
+            categories=tuple(categories[r.household_id]),
+            member_id_numbers=tuple(members[r.household_id]),
+            last_reviewed_on=r.last_reviewed_on,
+            synced_at=r.synced_at,
+        )
+        for r in rows
+    }

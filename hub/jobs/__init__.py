@@ -1,0 +1,19 @@
+"""Background work of the hub, runnable from the CLI: sync (and later discovery)."""
+
+from __future__ import annotations
+
+from hub.index.sync import SyncReport, sync_households
+from hub.resources import Resources
+from hub.settings import Settings
+
+
+async def run_sync(settings: Settings) -> SyncReport:
+    resources = Resources.open(settings)
+    try:
+        return await sync_households(
+            sessions=resources.sessions,
+            adapter=resources.adapters.civil_affairs,
+            page_size=settings.sync_page_size,
+        )
+    finally:
+        await resources.aclose()

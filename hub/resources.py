@@ -1,0 +1,52 @@
+"""What the hub holds open while it runs: the database engine, the HTTP client, adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from adapters.registry import AdapterConfig, Adapters
+from adapters.vocabulary import Source
+from hub.db.session import create_engine, session_factory
+from hub.settings import Settings
+
+
+def adapter_configs(settings: Settings) -> dict[Source, AdapterConfig]:
+    configs = {}
+    for source in (Source.CIVIL_AFFAIRS,):
+        s = settings.source(source)
+        configs[source] = AdapterConfig(base_url=s.base_url, headers=s.headers(), timeout=s.timeout)
+    return configs
+
+
+@dataclass
+class Resources:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    http: httpx.AsyncClient
+    adapters: Adapters
+
+    @classmethod
+    def open(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Resources:
+        """Build everything; ``transport`` replaces the network (tests, in-process stand-ins)."""
+        engine = create_engine(settings.database_url)
+        http = httpx.AsyncClient(
+            transport=transport,
+            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
+        )
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessions=session_factory(engine),
+            http=http,
+            adapters=Adapters(http, adapter_configs(settings)),
+        )
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+        await self.engine.dispose()

@@ -1,0 +1,188 @@
+"""The household: what the index knows, with each department's section read live."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from datetime import date
+
+import strawberry
+
+from adapters import idnumber
+from adapters.base import SourceError
+from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType
+from hub.index import search
+from hub.index.search import HouseholdFilter, IndexEntry
+from schema.context import Info
+from schema.errors import bad_input, invalid_id_number, source_error
+from schema.person import Person
+from schema.sections.civil_affairs import CivilAffairsSection
+
+HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
+CURSOR_PREFIX = "household:"
+
+
+@strawberry.type(description="A household in hardship (困难家庭), keyed by its civil-affairs ID.")
+class Household:
+    entry: strawberry.Private[IndexEntry]
+
+    @strawberry.field(description="Civil-affairs household ID (户编号).")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.entry.household_id)
+
+    @strawberry.field(description="District (区) the household is registered in.")
+    def district(self) -> District:
+        return self.entry.district
+
+    @strawberry.field(description="District name in Chinese, e.g. 浦东新区.")
+    def district_name(self) -> str:
+        return DISTRICT_NAMES[self.entry.district]
+
+    @strawberry.field(description="Street or town (街道、镇).")
+    def street(self) -> str:
+        return self.entry.street
+
+    @strawberry.field(description="Household registration type (户籍类型).")
+    def hukou_type(self) -> HukouType:
+        return self.entry.hukou_type
+
+    @strawberry.field(description="Categories the household is actively enrolled in.")
+    def categories(self) -> list[AssistanceCategory]:
+        return list(self.entry.categories)
+
+    @strawberry.field(description="The latest review across active enrollments, if any.")
+    def last_reviewed_on(self) -> date | None:
+        return self.entry.last_reviewed_on
+
+    @strawberry.field(description="Members, read live from civil affairs; null if it is down.")
+    async def members(self, info: Info) -> list[Person] | None:
+        household = await _civil_affairs(info, self.entry.household_id)
+        return [Person(record=m) for m in household.members] if household else None
+
+    @strawberry.field(description="民政: assistance enrollments, read live from civil affairs.")
+    async def civil_affairs(self, info: Info) -> CivilAffairsSection | None:
+        household = await _civil_affairs(info, self.entry.household_id)
+        return CivilAffairsSection.from_record(household) if household else None
+
+
+async def _civil_affairs(info: Info, household_id: str):  # type: ignore[no-untyped-def]
+    try:
+        return await info.context.loaders.civil_affairs_household_by_id.load(household_id)
+    except SourceError as exc:
+        raise source_error(exc) from exc
+
+
+@strawberry.type(description="Pagination state of a connection (Relay).")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="Whether more items follow.")
+    has_previous_page: bool = strawberry.field(description="Whether items come before.")
+    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+
+
+@strawberry.type(description="A household in a list, with its cursor.")
+class HouseholdEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this one.")
+    node: Household = strawberry.field(description="The household.")
+
+
+@strawberry.type(description="A page of households (Relay connection).")
+class HouseholdConnection:
+    edges: list[HouseholdEdge] = strawberry.field(description="The households of this page.")
+    page_info: PageInfo = strawberry.field(description="Where this page stands.")
+    total_count: int = strawberry.field(description="How many households match the filter.")
+
+
+@strawberry.input(description="Narrows a household list; every given condition must hold.")
+class HouseholdFilterInput:
+    district: District | None = strawberry.field(default=None, description="In this district.")
+    street: str | None = strawberry.field(default=None, description="In this street or town.")
+    category: AssistanceCategory | None = strawberry.field(
+        default=None, description="Actively enrolled in this category."
+    )
+
+
+def encode_cursor(household_id: str) -> str:
+    return base64.urlsafe_b64encode((CURSOR_PREFIX + household_id).encode()).decode()
+
+
+def decode_cursor(cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    if not raw.startswith(CURSOR_PREFIX):
+        raise bad_input("after", "is not a cursor this API issued")
+    return raw.removeprefix(CURSOR_PREFIX)
+
+
+def parse_id_number(argument: str, value: str) -> str:
+    try:
+        return idnumber.parse(value).value
+    except idnumber.InvalidIdNumber as exc:
+        raise invalid_id_number(argument, exc) from None
+
+
+@strawberry.type
+class HouseholdQuery:
+    @strawberry.field(description="A household by its civil-affairs ID; null if unknown.")
+    async def household(self, info: Info, id: strawberry.ID) -> Household | None:
+        if not HOUSEHOLD_ID.match(id):
+            raise bad_input("id", "is not a household ID (H followed by 13 digits)")
+        entry = await info.context.loaders.index_entry_by_id.load(str(id))
+        return Household(entry=entry) if entry else None
+
+    @strawberry.field(description="The household one person belongs to; null if unknown.")
+    async def household_by_member(self, info: Info, id_number: str) -> Household | None:
+        value = parse_id_number("idNumber", id_number)
+        household_id = await info.context.loaders.household_id_by_member.load(value)
+        if household_id is None:
+            return None
+        entry = await info.context.loaders.index_entry_by_id.load(household_id)
+        return Household(entry=entry) if entry else None
+
+    @strawberry.field(description="A person by ID number, read live from civil affairs.")
+    async def person(self, info: Info, id_number: str) -> Person | None:
+        value = parse_id_number("idNumber", id_number)
+        try:
+            member = await info.context.loaders.person_by_id_number.load(value)
+        except SourceError as exc:
+            raise source_error(exc) from exc
+        return Person(record=member) if member else None
+
+    @strawberry.field(description="Households from the index, in household-ID order.")
+    async def households(
+        self,
+        info: Info,
+        filter: HouseholdFilterInput | None = None,
+        first: int = 20,
+        after: str | None = None,
+    ) -> HouseholdConnection:
+        limit = info.context.settings.max_page_size
+        if not 1 <= first <= limit:
+            raise bad_input("first", f"must be between 1 and {limit}")
+        after_id = decode_cursor(after) if after is not None else None
+        where = HouseholdFilter(
+            district=filter.district if filter else None,
+            street=filter.street if filter else None,
+            category=filter.category if filter else None,
+        )
+        async with info.context.sessions() as session:
+            page = await search.search(session, where=where, first=first, after=after_id)
+        for entry in page.entries:
+            info.context.loaders.index_entry_by_id.prime(entry.household_id, entry)
+        edges = [
+            HouseholdEdge(cursor=encode_cursor(e.household_id), node=Household(entry=e))
+            for e in page.entries
+        ]
+        return HouseholdConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=after_id is not None,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=page.total_count,
+        )

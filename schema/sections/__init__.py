@@ -1,0 +1,1 @@
+"""One module per department: the household's section from that department."""

@@ -1,0 +1,125 @@
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from adapters.base import BadUpstreamData, HealthStatus, SourceTimeout, SourceUnavailable
+from adapters.civil_affairs import CivilAffairsAdapter
+from adapters.http import SourceClient
+from adapters.records import HouseholdChange
+from adapters.registry import Adapters
+from adapters.sandbox.population import Population
+from adapters.vocabulary import Source
+from tests.conftest import sandbox_url
+
+
+async def test_households_map_the_wire_format_back_to_the_same_records(
+    adapters: Adapters, population: Population
+):
+    wanted = population.households[:40]
+    found = await adapters.civil_affairs.households([h.id for h in wanted])
+    assert [found[h.id] for h in wanted] == list(wanted)
+
+
+async def test_persons_are_found_by_id_number_and_unknown_ones_left_out(
+    adapters: Adapters, population: Population
+):
+    member = population.households[3].members[0]
+    found = await adapters.civil_affairs.persons([member.id_number, "310101199001010011"])
+    assert found == {member.id_number: member}
+
+
+async def test_fetch_answers_every_key_with_an_empty_list_for_unknown_ones(
+    adapters: Adapters, population: Population
+):
+    known = population.households[0]
+    result = await adapters.civil_affairs.fetch([known.id, "H3101010009999"])
+    assert result == {known.id: [known], "H3101010009999": []}
+
+
+async def test_the_change_feed_pages_through_every_household_in_change_order(
+    adapters: Adapters, population: Population
+):
+    seen: list[HouseholdChange] = []
+    token = None
+    while True:
+        page = await adapters.civil_affairs.changes(
+            updated_since=None, page_token=token, page_size=13
+        )
+        seen.extend(page.changes)
+        token = page.next_page_token
+        if token is None:
+            break
+    assert sorted(c.household_id for c in seen) == sorted(h.id for h in population.households)
+    order = [(c.updated_at, c.household_id) for c in seen]
+    assert order == sorted(order)
+
+
+async def test_updated_since_is_inclusive(adapters: Adapters, population: Population):
+    newest = max(population.households, key=lambda h: h.updated_at)
+    page = await adapters.civil_affairs.changes(updated_since=newest.updated_at, page_token=None)
+    assert [c.household_id for c in page.changes] == [newest.id]
+    later = await adapters.civil_affairs.changes(
+        updated_since=newest.updated_at + timedelta(seconds=1), page_token=None
+    )
+    assert later.changes == ()
+
+
+def _adapter(handler) -> CivilAffairsAdapter:
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return CivilAffairsAdapter(
+        SourceClient(Source.CIVIL_AFFAIRS, client, base_url=sandbox_url(Source.CIVIL_AFFAIRS))
+    )
+
+
+@pytest.mark.parametrize(
+    ("response", "error"),
+    [
+        (httpx.Response(503), SourceUnavailable),
+        (httpx.Response(200, content=b"{not json"), BadUpstreamData),
+        (httpx.Response(200, json={"households": [{"householdId": "H1"}]}), BadUpstreamData),
+        (httpx.Response(200, json={"unexpected": []}), BadUpstreamData),
+    ],
+)
+async def test_upstream_failures_become_source_errors(response, error):
+    adapter = _adapter(lambda request: response)
+    with pytest.raises(error) as caught:
+        await adapter.households(["H3101010000001"])
+    assert caught.value.source is Source.CIVIL_AFFAIRS
+
+
+async def test_a_refused_connection_is_unavailable_and_a_timeout_is_a_timeout():
+    def refuse(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    def hang(request):
+        raise httpx.ReadTimeout("slow", request=request)
+
+    with pytest.raises(SourceUnavailable):
+        await _adapter(refuse).persons(["310101199001010011"])
+    with pytest.raises(SourceTimeout):
+        await _adapter(hang).persons(["310101199001010011"])
+
+
+async def test_health_reports_up_and_down(adapters: Adapters, transport):
+    assert (await adapters.civil_affairs.health()).status is HealthStatus.UP
+    transport.down.add(sandbox_url(Source.CIVIL_AFFAIRS).removeprefix("http://"))
+    health = await adapters.civil_affairs.health()
+    assert health.status is HealthStatus.DOWN
+    assert "cannot reach" in health.detail
+
+
+async def test_the_stand_in_publishes_its_openapi_document(http: httpx.AsyncClient):
+    response = await http.get(sandbox_url(Source.CIVIL_AFFAIRS) + "/openapi.json")
+    assert response.status_code == 200
+    paths = response.json()["paths"]
+    assert {"/api/v1/persons:batchGet", "/api/v1/households",
+            "/api/v1/households/{householdId}"} <= set(paths)  # fmt: skip
+
+
+async def test_the_stand_in_rejects_a_forged_page_token(http: httpx.AsyncClient):
+    response = await http.get(
+        sandbox_url(Source.CIVIL_AFFAIRS) + "/api/v1/households", params={"pageToken": "xx"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "BAD_REQUEST"
