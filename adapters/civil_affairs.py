@@ -6,15 +6,13 @@ contract); what leaves this module is the hub's records.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from adapters.base import BadUpstreamData, Health, HealthStatus, SourceError
-from adapters.http import SourceClient
+from adapters.base import Health
+from adapters.http import SourceClient, chunks, reading
 from adapters.records import ChangePage, Enrollment, Household, HouseholdChange, Member
 from adapters.vocabulary import (
     AssistanceCategory,
@@ -46,8 +44,6 @@ _STATUS = {
 _WORK_ABILITY = {"1": WorkAbility.FULL, "2": WorkAbility.PARTIAL, "3": WorkAbility.NONE}
 _HUKOU = {"1": HukouType.URBAN, "2": HukouType.RURAL}
 
-BATCH_LIMIT = 500
-
 
 class CivilAffairsAdapter:
     """Households, members and enrollments, and the household change feed."""
@@ -63,9 +59,9 @@ class CivilAffairsAdapter:
 
     async def households(self, household_ids: Sequence[str]) -> dict[str, Household]:
         result: dict[str, Household] = {}
-        for chunk in _chunks(household_ids):
+        for chunk in chunks(household_ids):
             body = await self._http.post("/api/v1/households:batchGet", {"householdIds": chunk})
-            with _reading(self.source):
+            with reading(self.source):
                 for item in body["households"]:
                     household = _household(item)
                     result[household.id] = household
@@ -73,9 +69,9 @@ class CivilAffairsAdapter:
 
     async def persons(self, id_numbers: Sequence[str]) -> dict[str, Member]:
         result: dict[str, Member] = {}
-        for chunk in _chunks(id_numbers):
+        for chunk in chunks(id_numbers):
             body = await self._http.post("/api/v1/persons:batchGet", {"idNumbers": chunk})
-            with _reading(self.source):
+            with reading(self.source):
                 for item in body["persons"]:
                     member = _member(item)
                     result[member.id_number] = member
@@ -91,7 +87,7 @@ class CivilAffairsAdapter:
         if page_token is not None:
             params["pageToken"] = page_token
         body = await self._http.get("/api/v1/households", params)
-        with _reading(self.source):
+        with reading(self.source):
             changes = tuple(
                 HouseholdChange(
                     household_id=str(item["householdId"]),
@@ -104,28 +100,7 @@ class CivilAffairsAdapter:
             return ChangePage(changes=changes, next_page_token=str(token) if token else None)
 
     async def health(self) -> Health:
-        started = time.perf_counter()
-        try:
-            body = await self._http.get("/health")
-            status = HealthStatus.UP if body and body.get("status") == "UP" else HealthStatus.DOWN
-            detail = ""
-        except SourceError as exc:
-            status, detail = HealthStatus.DOWN, exc.message
-        return Health(self.source, status, (time.perf_counter() - started) * 1000, detail)
-
-
-def _chunks(keys: Sequence[str]) -> list[list[str]]:
-    unique = list(dict.fromkeys(keys))
-    return [unique[i : i + BATCH_LIMIT] for i in range(0, len(unique), BATCH_LIMIT)]
-
-
-@contextmanager
-def _reading(source: Source) -> Iterator[None]:
-    """Turn any error while reading an upstream body into BadUpstreamData."""
-    try:
-        yield
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise BadUpstreamData(source, "response does not match the contract") from exc
+        return await self._http.health()
 
 
 def _datetime(value: Any) -> datetime:

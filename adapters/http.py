@@ -6,12 +6,39 @@ resolver ever sees an httpx exception or an upstream body.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 
-from adapters.base import BadUpstreamData, SourceError, SourceTimeout, SourceUnavailable
+from adapters.base import (
+    BadUpstreamData,
+    Health,
+    HealthStatus,
+    SourceError,
+    SourceTimeout,
+    SourceUnavailable,
+)
 from adapters.vocabulary import Source
+
+BATCH_LIMIT = 500
+
+
+def chunks(keys: Sequence[str], limit: int = BATCH_LIMIT) -> list[list[str]]:
+    """The distinct keys, in order, in chunks a department accepts in one call."""
+    unique = list(dict.fromkeys(keys))
+    return [unique[i : i + limit] for i in range(0, len(unique), limit)]
+
+
+@contextmanager
+def reading(source: Source) -> Iterator[None]:
+    """Turn any error while reading an upstream body into BadUpstreamData."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise BadUpstreamData(source, "response does not match the contract") from exc
 
 
 class SourceClient:
@@ -37,6 +64,17 @@ class SourceClient:
 
     async def post(self, path: str, body: Any) -> Any:
         return await self._request("POST", path, json=body)
+
+    async def health(self, path: str = "/health") -> Health:
+        """Ask the department's health endpoint; any failure is DOWN with a safe reason."""
+        started = time.perf_counter()
+        try:
+            body = await self.get(path)
+            up = isinstance(body, dict) and body.get("status") == "UP"
+            status, detail = (HealthStatus.UP if up else HealthStatus.DOWN), ""
+        except SourceError as exc:
+            status, detail = HealthStatus.DOWN, exc.message
+        return Health(self.source, status, (time.perf_counter() - started) * 1000, detail)
 
     async def _request(
         self, method: str, path: str, *, params: dict[str, str] | None = None, json: Any = None
