@@ -1,16 +1,29 @@
-"""The adapters by source, built on one shared HTTP client."""
+"""The adapters by source, each on its own resilient client over one shared transport.
+
+Adding a department is one line in ``ADAPTER_TYPES`` (plus its module, stand-in, schema
+section and policy row).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 
 from adapters.base import Adapter
+from adapters.cache import CachedSource
 from adapters.civil_affairs import CivilAffairsAdapter
 from adapters.http import SourceClient
+from adapters.resilience import Clock, Policy
 from adapters.vocabulary import Source
+
+ADAPTER_TYPES: dict[Source, Callable[[SourceClient], Adapter[Any]]] = {
+    Source.CIVIL_AFFAIRS: CivilAffairsAdapter,
+}
 
 
 @dataclass(frozen=True)
@@ -19,30 +32,42 @@ class AdapterConfig:
 
     base_url: str
     headers: dict[str, str] = field(default_factory=dict)
-    timeout: float = 3.0
+    policy: Policy = field(default_factory=Policy)
 
 
 class Adapters:
-    """One adapter per department, reachable by source or by name."""
+    """One adapter per department, with its client (breaker state) and its record cache."""
 
-    def __init__(self, client: httpx.AsyncClient, configs: dict[Source, AdapterConfig]) -> None:
-        def http(source: Source) -> SourceClient:
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        configs: Mapping[Source, AdapterConfig],
+        *,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clients: dict[Source, SourceClient] = {}
+        self.cached: dict[Source, CachedSource[Any]] = {}
+        self._adapters: dict[Source, Adapter[Any]] = {}
+        for source, make in ADAPTER_TYPES.items():
             config = configs[source]
-            return SourceClient(
-                source,
-                client,
-                base_url=config.base_url,
-                timeout=config.timeout,
-                headers=config.headers,
-            )
+            http = SourceClient(source, client, base_url=config.base_url, headers=config.headers,
+                                policy=config.policy, clock=clock, sleep=sleep)  # fmt: skip
+            adapter = make(http)
+            self.clients[source] = http
+            self._adapters[source] = adapter
+            self.cached[source] = CachedSource(adapter, config.policy, clock=wall_clock)
+        civil = self._adapters[Source.CIVIL_AFFAIRS]
+        assert isinstance(civil, CivilAffairsAdapter)
+        self.civil_affairs = civil
 
-        self.civil_affairs = CivilAffairsAdapter(http(Source.CIVIL_AFFAIRS))
-        self._by_source: dict[Source, Adapter[object]] = {
-            Source.CIVIL_AFFAIRS: self.civil_affairs,
-        }
+    def __getitem__(self, source: Source) -> Adapter[Any]:
+        return self._adapters[source]
 
-    def __getitem__(self, source: Source) -> Adapter[object]:
-        return self._by_source[source]
+    def __iter__(self) -> Iterator[Adapter[Any]]:
+        return iter(self._adapters.values())
 
-    def __iter__(self) -> Iterator[Adapter[object]]:
-        return iter(self._by_source.values())
+    @property
+    def sources(self) -> list[Source]:
+        return list(self._adapters)

@@ -15,9 +15,9 @@ from hub.settings import Settings
 
 def adapter_configs(settings: Settings) -> dict[Source, AdapterConfig]:
     configs = {}
-    for source in (Source.CIVIL_AFFAIRS,):
+    for source in Source:
         s = settings.source(source)
-        configs[source] = AdapterConfig(base_url=s.base_url, headers=s.headers(), timeout=s.timeout)
+        configs[source] = AdapterConfig(base_url=s.base_url, headers=s.headers(), policy=s.policy())
     return configs
 
 

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from adapters.resilience import Policy
+from adapters.transports import TransportKind
 from adapters.vocabulary import Source
 
 SANDBOX_BASE_PORT = 8101
@@ -22,12 +24,33 @@ class SourceSettings(BaseModel):
         default=None, description="header that carries the credential, e.g. X-Api-Key"
     )
     credentials: SecretStr | None = None
-    timeout: float = Field(default=3.0, gt=0, description="seconds per call")
+    timeout: float = Field(default=3.0, gt=0, description="seconds per call, body included")
+    retries: int = Field(default=2, ge=0, le=5, description="extra attempts for reads")
+    backoff: float = Field(default=0.05, ge=0, description="jittered backoff base, seconds")
+    breaker_failures: int = Field(default=5, ge=1, description="failures that open the breaker")
+    breaker_reset: float = Field(default=30.0, gt=0, description="seconds before a trial call")
+    max_concurrency: int = Field(default=32, ge=1, description="calls in flight per worker")
+    cache_ttl: float = Field(default=30.0, ge=0, description="seconds a record is reused")
+    stale_ttl: float = Field(
+        default=6 * 3600.0, ge=0, description="how old a record may stand in for a failed source"
+    )
 
     def headers(self) -> dict[str, str]:
         if self.credentials_header and self.credentials:
             return {self.credentials_header: self.credentials.get_secret_value()}
         return {}
+
+    def policy(self) -> Policy:
+        return Policy(
+            timeout=self.timeout,
+            retries=self.retries,
+            backoff=self.backoff,
+            breaker_failures=self.breaker_failures,
+            breaker_reset=self.breaker_reset,
+            max_concurrency=self.max_concurrency,
+            cache_ttl=self.cache_ttl,
+            stale_ttl=self.stale_ttl,
+        )
 
 
 def _sandbox(source: Source) -> SourceSettings:
@@ -51,7 +74,22 @@ class Settings(BaseSettings):
     sync_page_size: int = Field(default=500, ge=1, le=1000)
     max_page_size: int = Field(default=100, ge=1)
 
+    http_transport: TransportKind = "aiohttp"
+    request_deadline: float = Field(default=8.0, gt=0, description="seconds for one request")
+
     civil_affairs: SourceSettings = Field(default_factory=lambda: _sandbox(Source.CIVIL_AFFAIRS))
+    health_insurance: SourceSettings = Field(
+        default_factory=lambda: _sandbox(Source.HEALTH_INSURANCE)
+    )
+    education: SourceSettings = Field(default_factory=lambda: _sandbox(Source.EDUCATION))
+    housing: SourceSettings = Field(default_factory=lambda: _sandbox(Source.HOUSING))
+    human_resources: SourceSettings = Field(
+        default_factory=lambda: _sandbox(Source.HUMAN_RESOURCES)
+    )
+    emergency_management: SourceSettings = Field(
+        default_factory=lambda: _sandbox(Source.EMERGENCY_MANAGEMENT)
+    )
+    charity: SourceSettings = Field(default_factory=lambda: _sandbox(Source.CHARITY))
 
     @field_validator("host")
     @classmethod
@@ -73,4 +111,6 @@ class Settings(BaseSettings):
         return self.env == "development"
 
     def source(self, source: Source) -> SourceSettings:
-        return {Source.CIVIL_AFFAIRS: self.civil_affairs}[source]
+        """The settings of one department; fields are named after the source's value."""
+        found: SourceSettings = getattr(self, source.value)
+        return found

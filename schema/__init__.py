@@ -11,10 +11,11 @@ from strawberry.schema.config import StrawberryConfig
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.errors import is_expected
 from schema.household import HouseholdQuery
+from schema.sources import SourcesQuery
 
 
 @strawberry.type(description="Read households and people across the seven departments.")
-class Query(HouseholdQuery):
+class Query(HouseholdQuery, SourcesQuery):
     pass
 
 

@@ -10,6 +10,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
+from adapters.resilience import set_deadline
 from hub.resources import Resources
 from hub.settings import Settings
 from schema.loaders import Loaders
@@ -28,6 +29,8 @@ class Context:
 
     @classmethod
     def build(cls, request: Request, resources: Resources) -> Context:
+        # Every department call made for this request must end within the deadline.
+        set_deadline(resources.settings.request_deadline)
         return cls(
             request=request,
             settings=resources.settings,

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import re
 from datetime import date
+from typing import Any
 
 import strawberry
 
-from adapters import idnumber
+from adapters import idnumber, records
 from adapters.base import SourceError
-from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType
+from adapters.cache import Freshness, Sourced
+from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType, Source
 from hub.index import search
 from hub.index.search import HouseholdFilter, IndexEntry
 from schema.context import Info
 from schema.errors import bad_input, invalid_id_number, source_error
+from schema.loaders import SectionData
 from schema.person import Person
 from schema.sections.civil_affairs import CivilAffairsSection
+from schema.sources import SourceState, SourceStatus
 
 HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
 CURSOR_PREFIX = "household:"
@@ -65,10 +70,57 @@ class Household:
         household = await _civil_affairs(info, self.entry.household_id)
         return CivilAffairsSection.from_record(household) if household else None
 
+    @strawberry.field(
+        description="Each department's part in this answer: fresh, stale (as of when) or "
+        "unavailable, and how long it took."
+    )
+    async def sources(self, info: Info) -> list[SourceStatus]:
+        loaders = info.context.loaders
+        hid = self.entry.household_id
+        civil, *sections = await asyncio.gather(
+            loaders.civil_affairs_by_household.load(hid),
+            *(loader.load(hid) for loader in loaders.section_by_household.values()),
+            return_exceptions=True,
+        )
+        statuses = [_status(Source.CIVIL_AFFAIRS, civil)]
+        statuses += [
+            _status(source, outcome)
+            for source, outcome in zip(loaders.section_by_household, sections, strict=True)
+        ]
+        return statuses
 
-async def _civil_affairs(info: Info, household_id: str):  # type: ignore[no-untyped-def]
+
+def _status(source: Source, outcome: object) -> SourceStatus:
+    if isinstance(outcome, SourceError):
+        return SourceStatus(source=source, state=SourceState.UNAVAILABLE, as_of=None,
+                            latency_ms=None, error_code=outcome.code)  # fmt: skip
+    if isinstance(outcome, BaseException):
+        raise outcome
+    if isinstance(outcome, Sourced | SectionData):
+        stale = outcome.freshness is Freshness.STALE
+        return SourceStatus(
+            source=source,
+            state=SourceState.STALE if stale else SourceState.OK,
+            as_of=outcome.as_of,
+            latency_ms=round(outcome.latency_ms, 1),
+            error_code=None,
+        )
+    return SourceStatus(source=source, state=SourceState.OK, as_of=None, latency_ms=None,
+                        error_code=None)  # fmt: skip
+
+
+async def _civil_affairs(info: Info, household_id: str) -> records.Household | None:
     try:
-        return await info.context.loaders.civil_affairs_household_by_id.load(household_id)
+        sourced = await info.context.loaders.civil_affairs_by_household.load(household_id)
+    except SourceError as exc:
+        raise source_error(exc) from exc
+    return sourced.records[0] if sourced else None
+
+
+async def section(info: Info, source: Source, household_id: str) -> SectionData[Any] | None:
+    """A department's records for a household, or a GraphQL error naming the department."""
+    try:
+        return await info.context.loaders.section_by_household[source].load(household_id)
     except SourceError as exc:
         raise source_error(exc) from exc
 

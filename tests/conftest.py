@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.registry import AdapterConfig, Adapters
+from adapters.resilience import Policy
 from adapters.sandbox.population import Population, generate
 from adapters.sandbox.server import build_apps
 from adapters.sandbox.transport import InProcessTransport
@@ -24,6 +25,8 @@ from hub.settings import SANDBOX_PORTS, Settings, SourceSettings
 SEED = 7
 SIZE = 150
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL")
+# Tests do not wait for backoff or a stale cache: no caching, tiny backoff.
+FAST = Policy(backoff=0.001, backoff_max=0.002, cache_ttl=0)
 
 
 def sandbox_url(source: Source) -> str:
@@ -52,7 +55,7 @@ async def http(transport: InProcessTransport) -> AsyncIterator[httpx.AsyncClient
 
 @pytest.fixture
 def adapters(http: httpx.AsyncClient) -> Adapters:
-    return Adapters(http, {s: AdapterConfig(base_url=sandbox_url(s)) for s in Source})
+    return Adapters(http, {s: AdapterConfig(base_url=sandbox_url(s), policy=FAST) for s in Source})
 
 
 def _postgres_or_skip() -> str:
