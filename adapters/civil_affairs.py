@@ -27,20 +27,33 @@ from adapters.vocabulary import (
 
 _SEX = {"1": Sex.MALE, "2": Sex.FEMALE}
 _RELATION = {
-    "01": Relation.HEAD, "02": Relation.HEAD, "10": Relation.SPOUSE, "11": Relation.SPOUSE,
-    "12": Relation.SPOUSE, "20": Relation.CHILD, "30": Relation.CHILD,
-    "40": Relation.GRANDCHILD, "50": Relation.PARENT, "60": Relation.GRANDPARENT,
-    "70": Relation.SIBLING, "80": Relation.OTHER, "99": Relation.OTHER,
-}  # fmt: skip
+    "01": Relation.HEAD,
+    "02": Relation.HEAD,
+    "10": Relation.SPOUSE,
+    "11": Relation.SPOUSE,
+    "12": Relation.SPOUSE,
+    "20": Relation.CHILD,
+    "30": Relation.CHILD,
+    "40": Relation.GRANDCHILD,
+    "50": Relation.PARENT,
+    "60": Relation.GRANDPARENT,
+    "70": Relation.SIBLING,
+    "80": Relation.OTHER,
+    "99": Relation.OTHER,
+}
 _CATEGORY = {
-    "DB": AssistanceCategory.MINIMUM_LIVING, "TK": AssistanceCategory.EXTREME_HARDSHIP,
-    "DSR": AssistanceCategory.LOW_INCOME, "ZCX": AssistanceCategory.EXPENDITURE_POVERTY,
+    "DB": AssistanceCategory.MINIMUM_LIVING,
+    "TK": AssistanceCategory.EXTREME_HARDSHIP,
+    "DSR": AssistanceCategory.LOW_INCOME,
+    "ZCX": AssistanceCategory.EXPENDITURE_POVERTY,
     "LS": AssistanceCategory.TEMPORARY,
-}  # fmt: skip
+}
 _STATUS = {
-    "00": EnrollmentStatus.PENDING, "10": EnrollmentStatus.ACTIVE,
-    "20": EnrollmentStatus.SUSPENDED, "90": EnrollmentStatus.TERMINATED,
-}  # fmt: skip
+    "00": EnrollmentStatus.PENDING,
+    "10": EnrollmentStatus.ACTIVE,
+    "20": EnrollmentStatus.SUSPENDED,
+    "90": EnrollmentStatus.TERMINATED,
+}
 _WORK_ABILITY = {"1": WorkAbility.FULL, "2": WorkAbility.PARTIAL, "3": WorkAbility.NONE}
 _HUKOU = {"1": HukouType.URBAN, "2": HukouType.RURAL}
 

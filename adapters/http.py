@@ -109,9 +109,14 @@ class SourceClient:
         return Health(self.source, status, (time.perf_counter() - started) * 1000, detail)
 
     async def _call(
-        self, method: str, path: str, *, idempotent: bool,
-        params: dict[str, str] | None = None, json: Any = None,
-    ) -> Any:  # fmt: skip
+        self,
+        method: str,
+        path: str,
+        *,
+        idempotent: bool,
+        params: dict[str, str] | None = None,
+        json: Any = None,
+    ) -> Any:
         if not self.breaker.allow():
             raise CircuitOpen(
                 self.source, f"circuit open, next try in {self.breaker.retry_after:.0f}s"
@@ -157,9 +162,13 @@ class SourceClient:
             async with asyncio.timeout(timeout):
                 async with self._slots:
                     response = await self._client.request(
-                        method, self._base_url + path, params=params, json=json,
-                        headers=self._headers, timeout=timeout,
-                    )  # fmt: skip
+                        method,
+                        self._base_url + path,
+                        params=params,
+                        json=json,
+                        headers=self._headers,
+                        timeout=timeout,
+                    )
         except (TimeoutError, httpx.TimeoutException) as exc:
             if _refused(exc):
                 raise SourceUnavailable(self.source, "cannot reach the service") from None

@@ -22,18 +22,65 @@ _SHAPE = re.compile(r"^\d{17}[\dX]$")
 # Provinces of mainland China, Taiwan, Hong Kong and Macao (first two digits).
 PROVINCE_CODES = frozenset(
     {
-        "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35",
-        "36", "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54",
-        "61", "62", "63", "64", "65", "71", "81", "82",
+        "11",
+        "12",
+        "13",
+        "14",
+        "15",
+        "21",
+        "22",
+        "23",
+        "31",
+        "32",
+        "33",
+        "34",
+        "35",
+        "36",
+        "37",
+        "41",
+        "42",
+        "43",
+        "44",
+        "45",
+        "46",
+        "50",
+        "51",
+        "52",
+        "53",
+        "54",
+        "61",
+        "62",
+        "63",
+        "64",
+        "65",
+        "71",
+        "81",
+        "82",
     }
-)  # fmt: skip
+)
 
 # Shanghai codes that are no longer in use but still appear on ID numbers issued
 # before the districts were merged or renamed (卢湾, 闸北, 南汇, the old counties).
 _FORMER_SHANGHAI_CODES = frozenset(
-    {"310103", "310108", "310119", "310225", "310226", "310227", "310228", "310229",
-     "310230", "310102", "310100", "310200", "310221", "310222", "310223", "310224"}
-)  # fmt: skip
+    {
+        "310103",
+        "310108",
+        "310119",
+        "310225",
+        "310226",
+        "310227",
+        "310228",
+        "310229",
+        "310230",
+        "310102",
+        "310100",
+        "310200",
+        "310221",
+        "310222",
+        "310223",
+        "310224",
+    }
+)
 SHANGHAI_REGION_CODES = frozenset(d.code for d in District) | _FORMER_SHANGHAI_CODES
 
 EARLIEST_BIRTH_DATE = date(1900, 1, 1)

@@ -16,13 +16,25 @@ import httpx
 
 from adapters.base import Adapter
 from adapters.cache import CachedSource
+from adapters.charity import CharityAdapter
 from adapters.civil_affairs import CivilAffairsAdapter
+from adapters.education import EducationAdapter
+from adapters.emergency_management import EmergencyManagementAdapter
+from adapters.health_insurance import HealthInsuranceAdapter
+from adapters.housing import HousingAdapter
 from adapters.http import SourceClient
+from adapters.human_resources import HumanResourcesAdapter
 from adapters.resilience import Clock, Policy
 from adapters.vocabulary import Source
 
 ADAPTER_TYPES: dict[Source, Callable[[SourceClient], Adapter[Any]]] = {
     Source.CIVIL_AFFAIRS: CivilAffairsAdapter,
+    Source.HEALTH_INSURANCE: HealthInsuranceAdapter,
+    Source.EDUCATION: EducationAdapter,
+    Source.HOUSING: HousingAdapter,
+    Source.HUMAN_RESOURCES: HumanResourcesAdapter,
+    Source.EMERGENCY_MANAGEMENT: EmergencyManagementAdapter,
+    Source.CHARITY: CharityAdapter,
 }
 
 
@@ -52,8 +64,15 @@ class Adapters:
         self._adapters: dict[Source, Adapter[Any]] = {}
         for source, make in ADAPTER_TYPES.items():
             config = configs[source]
-            http = SourceClient(source, client, base_url=config.base_url, headers=config.headers,
-                                policy=config.policy, clock=clock, sleep=sleep)  # fmt: skip
+            http = SourceClient(
+                source,
+                client,
+                base_url=config.base_url,
+                headers=config.headers,
+                policy=config.policy,
+                clock=clock,
+                sleep=sleep,
+            )
             adapter = make(http)
             self.clients[source] = http
             self._adapters[source] = adapter

@@ -12,7 +12,7 @@ from typing import TypeVar
 import click
 import uvicorn
 
-from hub.settings import SANDBOX_PORTS, Settings
+from hub.settings import SANDBOX_CONTROL_PORT, SANDBOX_PORTS, Settings
 
 T = TypeVar("T")
 
@@ -42,23 +42,44 @@ def serve() -> None:
     from hub.app import create_app
 
     settings = _settings()
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level)  # fmt: skip
+    uvicorn.run(
+        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
+    )
 
 
 @main.command()
 @click.option("--seed", type=int, default=None, help="Population seed (HUB_SANDBOX_SEED).")
 @click.option("--size", type=int, default=None, help="Households (HUB_SANDBOX_SIZE).")
-def sandbox(seed: int | None, size: int | None) -> None:
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    metavar="SOURCE:FAULT=VALUE[,...]",
+    help="Inject faults from the start, e.g. education:latency_ms=50 or charity:down=true.",
+)
+def sandbox(seed: int | None, size: int | None, faults: tuple[str, ...]) -> None:
     """Serve the stand-in department systems on loopback."""
+    from adapters.sandbox.faults import parse_assignment
     from adapters.sandbox.server import build_apps, serve
+    from adapters.vocabulary import Source
 
     settings = _settings()
-    apps = build_apps(seed if seed is not None else settings.sandbox_seed,
-                      size if size is not None else settings.sandbox_size)  # fmt: skip
+    apps = build_apps(
+        seed if seed is not None else settings.sandbox_seed,
+        size if size is not None else settings.sandbox_size,
+    )
+    for spec in faults:
+        name, _, assignments = spec.partition(":")
+        try:
+            apps[Source[name.upper()]].faults.update(parse_assignment(assignments))
+        except KeyError:
+            raise click.BadParameter(f"unknown department {name!r}", param_hint="--fault") from None
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--fault") from None
     for source in apps:
         click.echo(f"{source.value}: http://127.0.0.1:{SANDBOX_PORTS[source]}")
-    asyncio.run(serve(apps, SANDBOX_PORTS))
+    click.echo(f"faults and call counts: http://127.0.0.1:{SANDBOX_CONTROL_PORT}/faults")
+    asyncio.run(serve(apps, SANDBOX_PORTS, control_port=SANDBOX_CONTROL_PORT))
 
 
 @main.group()

@@ -49,8 +49,10 @@ async def _prepare(settings: Settings) -> None:
     finally:
         await engine.dispose()
     report = await run_sync(settings)
-    click.echo(f"synced the index: {report.inserted} new, {report.updated} updated, "
-               f"{report.removed} removed, {report.unchanged} unchanged")  # fmt: skip
+    click.echo(
+        f"synced the index: {report.inserted} new, {report.updated} updated, "
+        f"{report.removed} removed, {report.unchanged} unchanged"
+    )
 
 
 def run(settings: Settings) -> int:
@@ -74,11 +76,17 @@ def run(settings: Settings) -> int:
         asyncio.run(_prepare(settings))
         url = f"http://{settings.host}:{settings.port}/graphql"
         query = EXAMPLE.replace("\n", " ")
-        click.echo(f"\nThe hub serves {url} (GraphiQL in a browser).\nTry:\n\n"
-                   f"curl -s {url} -H 'Content-Type: application/json' "
-                   f"-d '{{\"query\": \"{query}\"}}'\n")  # fmt: skip
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                    log_level=settings.log_level)  # fmt: skip
+        click.echo(
+            f"\nThe hub serves {url} (GraphiQL in a browser).\nTry:\n\n"
+            f"curl -s {url} -H 'Content-Type: application/json' "
+            f'-d \'{{"query": "{query}"}}\'\n'
+        )
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
     finally:
         child.terminate()
         try:

@@ -12,6 +12,7 @@ from adapters.resilience import Policy
 from adapters.transports import TransportKind
 from adapters.vocabulary import Source
 
+SANDBOX_CONTROL_PORT = 8100
 SANDBOX_BASE_PORT = 8101
 SANDBOX_PORTS: dict[Source, int] = {s: SANDBOX_BASE_PORT + i for i, s in enumerate(Source)}
 

@@ -34,15 +34,19 @@ def described(cls: type[E], description: str, values: Mapping[str, str]) -> type
     return cls
 
 
-described(Source, "A department system the hub reads from.", {
-    "CIVIL_AFFAIRS": "民政: civil affairs — households, members, assistance enrollments.",
-    "HEALTH_INSURANCE": "医保: health insurance — schemes, claims, medical assistance.",
-    "EDUCATION": "教育: education — students, schools, education aid.",
-    "HOUSING": "住房: housing — dwellings, low-rent housing, renovation subsidies.",
-    "HUMAN_RESOURCES": "人社: human resources and social security — employment, pensions.",
-    "EMERGENCY_MANAGEMENT": "应急管理: emergency management — disasters and relief.",
-    "CHARITY": "慈善: charities — organisations, projects and aid given.",
-})  # fmt: skip
+described(
+    Source,
+    "A department system the hub reads from.",
+    {
+        "CIVIL_AFFAIRS": "民政: civil affairs — households, members, assistance enrollments.",
+        "HEALTH_INSURANCE": "医保: health insurance — schemes, claims, medical assistance.",
+        "EDUCATION": "教育: education — students, schools, education aid.",
+        "HOUSING": "住房: housing — dwellings, low-rent housing, renovation subsidies.",
+        "HUMAN_RESOURCES": "人社: human resources and social security — employment, pensions.",
+        "EMERGENCY_MANAGEMENT": "应急管理: emergency management — disasters and relief.",
+        "CHARITY": "慈善: charities — organisations, projects and aid given.",
+    },
+)
 
 described(
     District,
@@ -50,39 +54,71 @@ described(
     {d.name: f"{DISTRICT_NAMES[d]} ({d.code})" for d in District},
 )
 
-described(AssistanceCategory, "A social-assistance category held by civil affairs.", {
-    "MINIMUM_LIVING": "最低生活保障 (低保): monthly cash for households under the standard.",
-    "EXTREME_HARDSHIP": "特困人员救助供养 (特困): support for people with no ability to work, "
-    "no income and no one legally bound to support them.",
-    "LOW_INCOME": "低收入困难家庭 (低收入): households just above the 低保 standard.",
-    "EXPENDITURE_POVERTY": "支出型贫困家庭 (支出型贫困): households whose rigid spending, "
-    "medical bills above all, pushes them under the line.",
-    "TEMPORARY": "临时救助: one-off emergency aid, urgent (急难型) or spending-driven (支出型).",
-})  # fmt: skip
+described(
+    AssistanceCategory,
+    "A social-assistance category held by civil affairs.",
+    {
+        "MINIMUM_LIVING": "最低生活保障 (低保): monthly cash for households under the standard.",
+        "EXTREME_HARDSHIP": "特困人员救助供养 (特困): support for people with no ability to work, "
+        "no income and no one legally bound to support them.",
+        "LOW_INCOME": "低收入困难家庭 (低收入): households just above the 低保 standard.",
+        "EXPENDITURE_POVERTY": "支出型贫困家庭 (支出型贫困): households whose rigid spending, "
+        "medical bills above all, pushes them under the line.",
+        "TEMPORARY": "临时救助: one-off emergency aid, urgent (急难型) "
+        "or spending-driven (支出型).",
+    },
+)
 
-described(EnrollmentStatus, "Where a household stands in an assistance category.", {
-    "ACTIVE": "在保: receiving assistance.",
-    "PENDING": "审核中: applied, under investigation or public notice.",
-    "SUSPENDED": "暂停: payment suspended pending review.",
-    "TERMINATED": "终止: no longer in the category.",
-})  # fmt: skip
+described(
+    EnrollmentStatus,
+    "Where a household stands in an assistance category.",
+    {
+        "ACTIVE": "在保: receiving assistance.",
+        "PENDING": "审核中: applied, under investigation or public notice.",
+        "SUSPENDED": "暂停: payment suspended pending review.",
+        "TERMINATED": "终止: no longer in the category.",
+    },
+)
 
-described(Sex, "Sex as recorded on the ID number (性别).", {
-    "MALE": "男", "FEMALE": "女",
-})  # fmt: skip
+described(
+    Sex,
+    "Sex as recorded on the ID number (性别).",
+    {
+        "MALE": "男",
+        "FEMALE": "女",
+    },
+)
 
-described(Relation, "A member's relation to the head of household (与户主关系, GB/T 4761).", {
-    "HEAD": "户主: head of household.", "SPOUSE": "配偶: spouse.", "CHILD": "子女: child.",
-    "GRANDCHILD": "孙子女: grandchild.", "PARENT": "父母: parent.",
-    "GRANDPARENT": "祖父母: grandparent.", "SIBLING": "兄弟姐妹: sibling.", "OTHER": "其他.",
-})  # fmt: skip
+described(
+    Relation,
+    "A member's relation to the head of household (与户主关系, GB/T 4761).",
+    {
+        "HEAD": "户主: head of household.",
+        "SPOUSE": "配偶: spouse.",
+        "CHILD": "子女: child.",
+        "GRANDCHILD": "孙子女: grandchild.",
+        "PARENT": "父母: parent.",
+        "GRANDPARENT": "祖父母: grandparent.",
+        "SIBLING": "兄弟姐妹: sibling.",
+        "OTHER": "其他.",
+    },
+)
 
-described(HukouType, "Household registration type (户籍类型).", {
-    "URBAN": "城镇户籍 (非农业).", "RURAL": "农村户籍 (农业).",
-})  # fmt: skip
+described(
+    HukouType,
+    "Household registration type (户籍类型).",
+    {
+        "URBAN": "城镇户籍 (非农业).",
+        "RURAL": "农村户籍 (农业).",
+    },
+)
 
-described(WorkAbility, "Ability to work as assessed by civil affairs (劳动能力).", {
-    "FULL": "有劳动能力: able to work.",
-    "PARTIAL": "部分劳动能力: partly able to work.",
-    "NONE": "无劳动能力: unable to work (minors, the elderly, severe disability).",
-})  # fmt: skip
+described(
+    WorkAbility,
+    "Ability to work as assessed by civil affairs (劳动能力).",
+    {
+        "FULL": "有劳动能力: able to work.",
+        "PARTIAL": "部分劳动能力: partly able to work.",
+        "NONE": "无劳动能力: unable to work (minors, the elderly, severe disability).",
+    },
+)

@@ -21,7 +21,13 @@ from schema.context import Info
 from schema.errors import bad_input, invalid_id_number, source_error
 from schema.loaders import SectionData
 from schema.person import Person
+from schema.sections.charity import CharitySection
 from schema.sections.civil_affairs import CivilAffairsSection
+from schema.sections.disaster import DisasterSection
+from schema.sections.education import EducationSection
+from schema.sections.employment import EmploymentSection
+from schema.sections.housing import HousingSection
+from schema.sections.medical import MedicalSection
 from schema.sources import SourceState, SourceStatus
 
 HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
@@ -70,6 +76,38 @@ class Household:
         household = await _civil_affairs(info, self.entry.household_id)
         return CivilAffairsSection.from_record(household) if household else None
 
+    @strawberry.field(description="医保: insurance, claims and medical assistance (医疗救助).")
+    async def medical(self, info: Info) -> MedicalSection | None:
+        data = await section(info, Source.HEALTH_INSURANCE, self.entry.household_id)
+        return MedicalSection.from_records(data.member_ids, data.records) if data else None
+
+    @strawberry.field(
+        description="教育: students, financial-difficulty recognition, education aid."
+    )
+    async def education(self, info: Info) -> EducationSection | None:
+        data = await section(info, Source.EDUCATION, self.entry.household_id)
+        return EducationSection.from_records(data.member_ids, data.records) if data else None
+
+    @strawberry.field(description="住房: dwelling, low-rent housing (廉租住房), renovation aid.")
+    async def housing(self, info: Info) -> HousingSection | None:
+        data = await section(info, Source.HOUSING, self.entry.household_id)
+        return HousingSection.from_records(data.member_ids, data.records) if data else None
+
+    @strawberry.field(description="人社: employment, social insurance, pensions, job services.")
+    async def employment(self, info: Info) -> EmploymentSection | None:
+        data = await section(info, Source.HUMAN_RESOURCES, self.entry.household_id)
+        return EmploymentSection.from_records(data.member_ids, data.records) if data else None
+
+    @strawberry.field(description="应急管理: disasters that hit the household and relief given.")
+    async def disaster(self, info: Info) -> DisasterSection | None:
+        data = await section(info, Source.EMERGENCY_MANAGEMENT, self.entry.household_id)
+        return DisasterSection.from_records(data.member_ids, data.records) if data else None
+
+    @strawberry.field(description="慈善: aid from charity organisations to the household.")
+    async def charity(self, info: Info) -> CharitySection | None:
+        data = await section(info, Source.CHARITY, self.entry.household_id)
+        return CharitySection.from_records(data.member_ids, data.records) if data else None
+
     @strawberry.field(
         description="Each department's part in this answer: fresh, stale (as of when) or "
         "unavailable, and how long it took."
@@ -92,8 +130,13 @@ class Household:
 
 def _status(source: Source, outcome: object) -> SourceStatus:
     if isinstance(outcome, SourceError):
-        return SourceStatus(source=source, state=SourceState.UNAVAILABLE, as_of=None,
-                            latency_ms=None, error_code=outcome.code)  # fmt: skip
+        return SourceStatus(
+            source=source,
+            state=SourceState.UNAVAILABLE,
+            as_of=None,
+            latency_ms=None,
+            error_code=outcome.code,
+        )
     if isinstance(outcome, BaseException):
         raise outcome
     if isinstance(outcome, Sourced | SectionData):
@@ -105,8 +148,9 @@ def _status(source: Source, outcome: object) -> SourceStatus:
             latency_ms=round(outcome.latency_ms, 1),
             error_code=None,
         )
-    return SourceStatus(source=source, state=SourceState.OK, as_of=None, latency_ms=None,
-                        error_code=None)  # fmt: skip
+    return SourceStatus(
+        source=source, state=SourceState.OK, as_of=None, latency_ms=None, error_code=None
+    )
 
 
 async def _civil_affairs(info: Info, household_id: str) -> records.Household | None:

@@ -58,8 +58,9 @@ def _batch(
     return load
 
 
-def _merge(source: Source, member_ids: tuple[str, ...],
-           found: Sequence[Sourced[Any]]) -> SectionData[Any]:  # fmt: skip
+def _merge(
+    source: Source, member_ids: tuple[str, ...], found: Sequence[Sourced[Any]]
+) -> SectionData[Any]:
     return SectionData(
         source=source,
         member_ids=member_ids,
@@ -114,8 +115,9 @@ class Loaders:
             results: list[Sourced[Household] | BaseException | None] = []
             for key in ids:
                 outcome = found[key]
-                results.append(outcome if isinstance(outcome, SourceError) or outcome.records
-                               else None)  # fmt: skip
+                results.append(
+                    outcome if isinstance(outcome, SourceError) or outcome.records else None
+                )
             return results
 
         return load

@@ -21,19 +21,32 @@ class SourceState(enum.Enum):
     UNAVAILABLE = "UNAVAILABLE"
 
 
-described(SourceState, "How a department's part of this answer was obtained.", {
-    "OK": "Read from the department for this answer (or within its cache time).",
-    "STALE": "The department failed; an earlier copy is shown, as of `asOf`.",
-    "UNAVAILABLE": "The department failed and no earlier copy exists; its section is null.",
-})  # fmt: skip
-described(HealthStatus, "Whether a department system answers its health check.", {
-    "UP": "Answering.", "DOWN": "Not answering, or answering that it is unwell.",
-})  # fmt: skip
-described(BreakerState, "The hub's circuit breaker for a department (熔断器).", {
-    "CLOSED": "Calls go through.",
-    "OPEN": "Recent calls failed; calls are refused at once until the cool-down ends.",
-    "HALF_OPEN": "Cool-down over: one trial call decides whether to close or open again.",
-})  # fmt: skip
+described(
+    SourceState,
+    "How a department's part of this answer was obtained.",
+    {
+        "OK": "Read from the department for this answer (or within its cache time).",
+        "STALE": "The department failed; an earlier copy is shown, as of `asOf`.",
+        "UNAVAILABLE": "The department failed and no earlier copy exists; its section is null.",
+    },
+)
+described(
+    HealthStatus,
+    "Whether a department system answers its health check.",
+    {
+        "UP": "Answering.",
+        "DOWN": "Not answering, or answering that it is unwell.",
+    },
+)
+described(
+    BreakerState,
+    "The hub's circuit breaker for a department (熔断器).",
+    {
+        "CLOSED": "Calls go through.",
+        "OPEN": "Recent calls failed; calls are refused at once until the cool-down ends.",
+        "HALF_OPEN": "Cool-down over: one trial call decides whether to close or open again.",
+    },
+)
 
 
 @strawberry.type(description="One department's part in a household answer.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.registry import AdapterConfig, Adapters
 from adapters.resilience import Policy
+from adapters.sandbox.faults import Faults
 from adapters.sandbox.population import Population, generate
 from adapters.sandbox.server import build_apps
 from adapters.sandbox.transport import InProcessTransport
@@ -31,6 +33,11 @@ FAST = Policy(backoff=0.001, backoff_max=0.002, cache_ttl=0)
 
 def sandbox_url(source: Source) -> str:
     return f"http://127.0.0.1:{SANDBOX_PORTS[source]}"
+
+
+def faults(transport: InProcessTransport, source: Source) -> Faults:
+    """The faults of one in-process stand-in, to hurt it from a test."""
+    return transport.apps[sandbox_url(source).removeprefix("http://")].faults
 
 
 @pytest.fixture(scope="session")
@@ -74,8 +81,9 @@ async def database_url(request: pytest.FixtureRequest, tmp_path) -> AsyncIterato
         return
     server = make_url(_postgres_or_skip())
     name = f"hub_test_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(server.render_as_string(hide_password=False),
-                          isolation_level="AUTOCOMMIT")  # fmt: skip
+    admin = create_engine(
+        server.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT"
+    )
     try:
         async with admin.connect() as conn:
             await conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -108,11 +116,19 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return session_factory(engine)
 
 
+def source_settings(**overrides: Any) -> dict[str, SourceSettings]:
+    """Every department at its in-process stand-in, quick to give up and to retry."""
+    fast = {"timeout": 0.5, "retries": 1, "backoff": 0.001, "cache_ttl": 0, **overrides}
+    return {s.value: SourceSettings(base_url=sandbox_url(s), **fast) for s in Source}
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        sandbox_seed=SEED,
-        sandbox_size=SIZE,
-        civil_affairs=SourceSettings(base_url=sandbox_url(Source.CIVIL_AFFAIRS)),
+    return Settings.model_validate(
+        {
+            "database_url": database_url,
+            "sandbox_seed": SEED,
+            "sandbox_size": SIZE,
+            **source_settings(),
+        }
     )

@@ -35,19 +35,28 @@ from adapters.vocabulary import (
 
 SEX_CODES = {Sex.MALE: "1", Sex.FEMALE: "2"}
 RELATION_CODES = {
-    Relation.HEAD: "02", Relation.SPOUSE: "10", Relation.CHILD: "20",
-    Relation.GRANDCHILD: "40", Relation.PARENT: "50", Relation.GRANDPARENT: "60",
-    Relation.SIBLING: "70", Relation.OTHER: "99",
-}  # fmt: skip
+    Relation.HEAD: "02",
+    Relation.SPOUSE: "10",
+    Relation.CHILD: "20",
+    Relation.GRANDCHILD: "40",
+    Relation.PARENT: "50",
+    Relation.GRANDPARENT: "60",
+    Relation.SIBLING: "70",
+    Relation.OTHER: "99",
+}
 CATEGORY_CODES = {
-    AssistanceCategory.MINIMUM_LIVING: "DB", AssistanceCategory.EXTREME_HARDSHIP: "TK",
-    AssistanceCategory.LOW_INCOME: "DSR", AssistanceCategory.EXPENDITURE_POVERTY: "ZCX",
+    AssistanceCategory.MINIMUM_LIVING: "DB",
+    AssistanceCategory.EXTREME_HARDSHIP: "TK",
+    AssistanceCategory.LOW_INCOME: "DSR",
+    AssistanceCategory.EXPENDITURE_POVERTY: "ZCX",
     AssistanceCategory.TEMPORARY: "LS",
-}  # fmt: skip
+}
 STATUS_CODES = {
-    EnrollmentStatus.ACTIVE: "10", EnrollmentStatus.PENDING: "00",
-    EnrollmentStatus.SUSPENDED: "20", EnrollmentStatus.TERMINATED: "90",
-}  # fmt: skip
+    EnrollmentStatus.ACTIVE: "10",
+    EnrollmentStatus.PENDING: "00",
+    EnrollmentStatus.SUSPENDED: "20",
+    EnrollmentStatus.TERMINATED: "90",
+}
 WORK_ABILITY_CODES = {WorkAbility.FULL: "1", WorkAbility.PARTIAL: "2", WorkAbility.NONE: "3"}
 HUKOU_CODES = {HukouType.URBAN: "1", HukouType.RURAL: "2"}
 
@@ -178,10 +187,12 @@ def create_app(population: Population) -> Starlette:
         if not isinstance(ids, list) or len(ids) > MAX_BATCH:
             return error(400, "BAD_REQUEST", f"idNumbers must be a list of at most {MAX_BATCH}")
         found = [registry.person(str(i)) for i in ids]
-        return JSONResponse({
-            "persons": [member_json(m) for m in found if m is not None],
-            "notFound": [i for i, m in zip(ids, found, strict=True) if m is None],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "persons": [member_json(m) for m in found if m is not None],
+                "notFound": [i for i, m in zip(ids, found, strict=True) if m is None],
+            }
+        )
 
     async def households_batch(request: Request) -> JSONResponse:
         body = await read_json_body(request)
@@ -189,10 +200,12 @@ def create_app(population: Population) -> Starlette:
         if not isinstance(ids, list) or len(ids) > MAX_BATCH:
             return error(400, "BAD_REQUEST", f"householdIds must be a list of at most {MAX_BATCH}")
         found = [registry.household(str(i)) for i in ids]
-        return JSONResponse({
-            "households": [household_json(h) for h in found if h is not None],
-            "notFound": [i for i, h in zip(ids, found, strict=True) if h is None],
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "households": [household_json(h) for h in found if h is not None],
+                "notFound": [i for i, h in zip(ids, found, strict=True) if h is None],
+            }
+        )
 
     async def household_one(request: Request) -> JSONResponse:
         household = registry.household(request.path_params["household_id"])
@@ -218,20 +231,22 @@ def create_app(population: Population) -> Starlette:
             return error(400, "BAD_REQUEST", str(exc))
         entries = registry.changes(since, after, size + 1)
         page, more = entries[:size], len(entries) > size
-        return JSONResponse({
-            "items": [
-                {
-                    "householdId": e.household_id,
-                    "updatedAt": _iso(e.updated_at),
-                    "deleted": e.household is None,
-                    "household": household_json(e.household) if e.household else None,
-                }
-                for e in page
-            ],
-            "nextPageToken": (
-                _encode_token(page[-1].updated_at, page[-1].household_id) if more else None
-            ),
-        })  # fmt: skip
+        return JSONResponse(
+            {
+                "items": [
+                    {
+                        "householdId": e.household_id,
+                        "updatedAt": _iso(e.updated_at),
+                        "deleted": e.household is None,
+                        "household": household_json(e.household) if e.household else None,
+                    }
+                    for e in page
+                ],
+                "nextPageToken": (
+                    _encode_token(page[-1].updated_at, page[-1].household_id) if more else None
+                ),
+            }
+        )
 
     async def sandbox_move(request: Request) -> JSONResponse:
         body = await read_json_body(request)
@@ -267,20 +282,38 @@ OPENAPI: dict[str, Any] = {
         "/api/v1/persons:batchGet": {
             "post": {
                 "summary": "Look up persons by ID number (at most 500)",
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["idNumbers"],
-                    "properties": {"idNumbers": {"type": "array", "items": {"type": "string"}}},
-                }}}},
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["idNumbers"],
+                                "properties": {
+                                    "idNumbers": {"type": "array", "items": {"type": "string"}}
+                                },
+                            }
+                        }
+                    }
+                },
                 "responses": {"200": {"description": "persons found and ID numbers not found"}},
             }
         },
         "/api/v1/households:batchGet": {
             "post": {
                 "summary": "Look up households by ID (at most 500)",
-                "requestBody": {"content": {"application/json": {"schema": {
-                    "type": "object", "required": ["householdIds"],
-                    "properties": {"householdIds": {"type": "array", "items": {"type": "string"}}},
-                }}}},
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["householdIds"],
+                                "properties": {
+                                    "householdIds": {"type": "array", "items": {"type": "string"}}
+                                },
+                            }
+                        }
+                    }
+                },
                 "responses": {"200": {"description": "households found and IDs not found"}},
             }
         },
@@ -288,55 +321,107 @@ OPENAPI: dict[str, Any] = {
             "get": {
                 "summary": "Change feed of households, oldest change first",
                 "parameters": [
-                    {"name": "updatedSince", "in": "query", "schema": {"type": "string",
-                     "format": "date-time"}, "description": "inclusive lower bound"},
-                    {"name": "pageSize", "in": "query", "schema": {"type": "integer",
-                     "minimum": 1, "maximum": MAX_PAGE, "default": 200}},
+                    {
+                        "name": "updatedSince",
+                        "in": "query",
+                        "schema": {"type": "string", "format": "date-time"},
+                        "description": "inclusive lower bound",
+                    },
+                    {
+                        "name": "pageSize",
+                        "in": "query",
+                        "schema": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": MAX_PAGE,
+                            "default": 200,
+                        },
+                    },
                     {"name": "pageToken", "in": "query", "schema": {"type": "string"}},
                 ],
-                "responses": {"200": {"description": "items (deleted ones have household null)"
-                                                     " and nextPageToken (null on the last page)"}},
+                "responses": {
+                    "200": {
+                        "description": "items (deleted ones have household null)"
+                        " and nextPageToken (null on the last page)"
+                    }
+                },
             }
         },
         "/api/v1/households/{householdId}": {
             "get": {
                 "summary": "One household",
-                "parameters": [{"name": "householdId", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "the household",
-                                      "content": {"application/json": {"schema": _HOUSEHOLD_REF}}},
-                              "404": {"description": "no such household"}},
+                "parameters": [
+                    {
+                        "name": "householdId",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string"},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "the household",
+                        "content": {"application/json": {"schema": _HOUSEHOLD_REF}},
+                    },
+                    "404": {"description": "no such household"},
+                },
             }
         },
     },
-    "components": {"schemas": {
-        "Household": {"type": "object", "properties": {
-            "householdId": {"type": "string"},
-            "regionCode": {"type": "string", "description": "GB/T 2260 district code"},
-            "streetName": {"type": "string"}, "address": {"type": "string"},
-            "hukouCode": {"type": "string", "enum": ["1", "2"], "description": "1 urban, 2 rural"},
-            "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
-            "assistance": {"type": "array", "items": {"$ref": "#/components/schemas/Assistance"}},
-            "updatedAt": {"type": "string", "format": "date-time"},
-        }},
-        "Member": {"type": "object", "properties": {
-            "idNumber": {"type": "string"}, "name": {"type": "string"},
-            "sexCode": {"type": "string", "enum": ["1", "2"]},
-            "birthDate": {"type": "string", "format": "date"},
-            "relationCode": {"type": "string", "description": "GB/T 4761 relation to the head"},
-            "disabilityGrade": {"type": ["integer", "null"], "minimum": 1, "maximum": 4},
-            "chronicIllness": {"type": "boolean"},
-            "workAbilityCode": {"type": "string", "enum": ["1", "2", "3"],
-                                "description": "1 full, 2 partial, 3 none"},
-            "householdId": {"type": "string"},
-        }},
-        "Assistance": {"type": "object", "properties": {
-            "categoryCode": {"type": "string", "enum": ["DB", "TK", "DSR", "ZCX", "LS"]},
-            "statusCode": {"type": "string", "enum": ["00", "10", "20", "90"]},
-            "startDate": {"type": "string", "format": "date"},
-            "monthlyAmount": {"type": "string", "description": "yuan, two decimals"},
-            "incomeStable": {"type": "boolean"},
-            "lastReviewDate": {"type": ["string", "null"], "format": "date"},
-        }},
-    }},
-}  # fmt: skip
+    "components": {
+        "schemas": {
+            "Household": {
+                "type": "object",
+                "properties": {
+                    "householdId": {"type": "string"},
+                    "regionCode": {"type": "string", "description": "GB/T 2260 district code"},
+                    "streetName": {"type": "string"},
+                    "address": {"type": "string"},
+                    "hukouCode": {
+                        "type": "string",
+                        "enum": ["1", "2"],
+                        "description": "1 urban, 2 rural",
+                    },
+                    "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
+                    "assistance": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Assistance"},
+                    },
+                    "updatedAt": {"type": "string", "format": "date-time"},
+                },
+            },
+            "Member": {
+                "type": "object",
+                "properties": {
+                    "idNumber": {"type": "string"},
+                    "name": {"type": "string"},
+                    "sexCode": {"type": "string", "enum": ["1", "2"]},
+                    "birthDate": {"type": "string", "format": "date"},
+                    "relationCode": {
+                        "type": "string",
+                        "description": "GB/T 4761 relation to the head",
+                    },
+                    "disabilityGrade": {"type": ["integer", "null"], "minimum": 1, "maximum": 4},
+                    "chronicIllness": {"type": "boolean"},
+                    "workAbilityCode": {
+                        "type": "string",
+                        "enum": ["1", "2", "3"],
+                        "description": "1 full, 2 partial, 3 none",
+                    },
+                    "householdId": {"type": "string"},
+                },
+            },
+            "Assistance": {
+                "type": "object",
+                "properties": {
+                    "categoryCode": {"type": "string", "enum": ["DB", "TK", "DSR", "ZCX", "LS"]},
+                    "statusCode": {"type": "string", "enum": ["00", "10", "20", "90"]},
+                    "startDate": {"type": "string", "format": "date"},
+                    "monthlyAmount": {"type": "string", "description": "yuan, two decimals"},
+                    "incomeStable": {"type": "boolean"},
+                    "lastReviewDate": {"type": ["string", "null"], "format": "date"},
+                },
+            },
+        }
+    },
+}

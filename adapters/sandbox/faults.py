@@ -131,9 +131,16 @@ async def _send_json(send: Send, status: int, body: Any) -> None:
 
 
 async def _send_raw(send: Send, status: int, body: bytes) -> None:
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -151,7 +158,6 @@ def _slow(send: Send, spread: float) -> Send:
         for i, piece in enumerate(pieces):
             await asyncio.sleep(spread / len(pieces))
             last = i == len(pieces) - 1
-            await send({"type": "http.response.body", "body": piece,
-                        "more_body": more or not last})  # fmt: skip
+            await send({"type": "http.response.body", "body": piece, "more_body": more or not last})
 
     return slow_send

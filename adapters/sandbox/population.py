@@ -122,38 +122,59 @@ def _composition(rng: random.Random, size: int) -> list[_Draft]:
 
     if size == 1:
         # Lone elderly people, lone disabled adults, occasionally an orphaned minor.
-        age = _pick_weighted(rng, ((rng.randint(60, 96), 55), (rng.randint(20, 59), 42),
-                                   (rng.randint(8, 17), 3)))  # fmt: skip
+        age = _pick_weighted(
+            rng, ((rng.randint(60, 96), 55), (rng.randint(20, 59), 42), (rng.randint(8, 17), 3))
+        )
         return [_Draft(Relation.HEAD, head_sex, age, surname)]
     if size == 2:
         shape = rng.choice(("couple", "parent_child", "adult_parent"))
         head_age = rng.randint(30, 85)
         if shape == "couple":
-            return [_Draft(Relation.HEAD, head_sex, head_age, surname),
-                    _Draft(Relation.SPOUSE, spouse_sex, max(20, head_age + rng.randint(-5, 5)),
-                           other)]  # fmt: skip
+            return [
+                _Draft(Relation.HEAD, head_sex, head_age, surname),
+                _Draft(Relation.SPOUSE, spouse_sex, max(20, head_age + rng.randint(-5, 5)), other),
+            ]
         if shape == "parent_child":
             head_age = rng.randint(28, 55)
             return [_Draft(Relation.HEAD, head_sex, head_age, surname), child(head_age)]
         head_age = rng.randint(35, 60)
-        return [_Draft(Relation.HEAD, head_sex, head_age, surname),
-                _Draft(Relation.PARENT, rng.choice((Sex.MALE, Sex.FEMALE)),
-                       min(98, head_age + rng.randint(22, 35)), surname)]  # fmt: skip
+        return [
+            _Draft(Relation.HEAD, head_sex, head_age, surname),
+            _Draft(
+                Relation.PARENT,
+                rng.choice((Sex.MALE, Sex.FEMALE)),
+                min(98, head_age + rng.randint(22, 35)),
+                surname,
+            ),
+        ]
     head_age = rng.randint(28, 55)
     drafts = [_Draft(Relation.HEAD, head_sex, head_age, surname)]
     if rng.random() < 0.7:
-        drafts.append(_Draft(Relation.SPOUSE, spouse_sex,
-                             max(20, head_age + rng.randint(-5, 5)), other))  # fmt: skip
+        drafts.append(
+            _Draft(Relation.SPOUSE, spouse_sex, max(20, head_age + rng.randint(-5, 5)), other)
+        )
     while len(drafts) < size:
         roll = rng.random()
         if roll < 0.65 or (size - len(drafts) == 1 and roll < 0.8):
             drafts.append(child(head_age))
         elif roll < 0.9:
-            drafts.append(_Draft(Relation.PARENT, rng.choice((Sex.MALE, Sex.FEMALE)),
-                                 min(98, head_age + rng.randint(22, 35)), surname))  # fmt: skip
+            drafts.append(
+                _Draft(
+                    Relation.PARENT,
+                    rng.choice((Sex.MALE, Sex.FEMALE)),
+                    min(98, head_age + rng.randint(22, 35)),
+                    surname,
+                )
+            )
         else:
-            drafts.append(_Draft(Relation.SIBLING, rng.choice((Sex.MALE, Sex.FEMALE)),
-                                 max(18, head_age + rng.randint(-8, 8)), surname))  # fmt: skip
+            drafts.append(
+                _Draft(
+                    Relation.SIBLING,
+                    rng.choice((Sex.MALE, Sex.FEMALE)),
+                    max(18, head_age + rng.randint(-8, 8)),
+                    surname,
+                )
+            )
     return drafts
 
 
@@ -163,8 +184,7 @@ def _birth_date(rng: random.Random, age: int) -> date:
     return latest - timedelta(days=rng.randint(0, 364))
 
 
-def _id_number(rng: random.Random, district: District, born: date, sex: Sex,
-               used: set[str]) -> str:  # fmt: skip
+def _id_number(rng: random.Random, district: District, born: date, sex: Sex, used: set[str]) -> str:
     roll = rng.random()
     if roll < 0.1:
         region = rng.choice(MIGRANT_REGION_CODES)
@@ -190,8 +210,9 @@ def _name(rng: random.Random, surname: str, sex: Sex) -> str:
     return surname + given
 
 
-def _member(rng: random.Random, draft: _Draft, district: District, hid: str,
-            used: set[str]) -> Member:  # fmt: skip
+def _member(
+    rng: random.Random, draft: _Draft, district: District, hid: str, used: set[str]
+) -> Member:
     born = _birth_date(rng, draft.age)
     elderly = draft.age >= 60
     disability = None
@@ -224,20 +245,29 @@ def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrol
     if size == 1 and members[0].work_ability is WorkAbility.NONE and rng.random() < 0.25:
         main = AssistanceCategory.EXTREME_HARDSHIP
     else:
-        main = _pick_weighted(rng, (
-            (AssistanceCategory.MINIMUM_LIVING, 58),
-            (AssistanceCategory.LOW_INCOME, 22),
-            (AssistanceCategory.EXPENDITURE_POVERTY, 10 if chronic else 3),
-            (AssistanceCategory.TEMPORARY, 8),
-        ))  # fmt: skip
+        main = _pick_weighted(
+            rng,
+            (
+                (AssistanceCategory.MINIMUM_LIVING, 58),
+                (AssistanceCategory.LOW_INCOME, 22),
+                (AssistanceCategory.EXPENDITURE_POVERTY, 10 if chronic else 3),
+                (AssistanceCategory.TEMPORARY, 8),
+            ),
+        )
     categories = [main]
     if main is not AssistanceCategory.TEMPORARY and rng.random() < 0.06:
         categories.append(AssistanceCategory.TEMPORARY)
     result = []
     for category in categories:
-        status = _pick_weighted(rng, ((EnrollmentStatus.ACTIVE, 85), (EnrollmentStatus.PENDING, 5),
-                                      (EnrollmentStatus.SUSPENDED, 4),
-                                      (EnrollmentStatus.TERMINATED, 6)))  # fmt: skip
+        status = _pick_weighted(
+            rng,
+            (
+                (EnrollmentStatus.ACTIVE, 85),
+                (EnrollmentStatus.PENDING, 5),
+                (EnrollmentStatus.SUSPENDED, 4),
+                (EnrollmentStatus.TERMINATED, 6),
+            ),
+        )
         since = AS_OF - timedelta(days=rng.randint(30, 365 * 8))
         if category is AssistanceCategory.TEMPORARY:
             since = AS_OF - timedelta(days=rng.randint(5, 300))
@@ -247,9 +277,16 @@ def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrol
         if status is not EnrollmentStatus.PENDING and cycle:
             # Most reviews are on time; some are overdue by up to half a cycle.
             reviewed = max(since, AS_OF - timedelta(days=rng.randint(0, int(cycle * 1.4))))
-        result.append(Enrollment(category=category, status=status, since=since,
-                                 monthly_amount=_amount(rng, category, size),
-                                 income_stable=stable, last_reviewed_on=reviewed))  # fmt: skip
+        result.append(
+            Enrollment(
+                category=category,
+                status=status,
+                since=since,
+                monthly_amount=_amount(rng, category, size),
+                income_stable=stable,
+                last_reviewed_on=reviewed,
+            )
+        )
     return tuple(result)
 
 
@@ -282,8 +319,10 @@ def _household(seed: int, index: int, used: set[str]) -> Household:
     size = _pick_weighted(rng, SIZE_WEIGHTS)
     members = tuple(_member(rng, d, district, hid, used) for d in _composition(rng, size))
     rural = rng.random() < RURAL_SHARE.get(district, 0.0)
-    address = (f"{street}{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
-               f"{rng.randint(1, 60)}号{rng.randint(1, 20)}{rng.randint(1, 4):02d}室")  # fmt: skip
+    address = (
+        f"{street}{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
+        f"{rng.randint(1, 60)}号{rng.randint(1, 20)}{rng.randint(1, 4):02d}室"
+    )
     return Household(
         id=hid,
         district=district,

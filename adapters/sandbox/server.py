@@ -1,39 +1,146 @@
-"""Serve the stand-in departments on loopback, each on its own port, in one process."""
+"""Serve the stand-in departments on loopback, each on its own port, in one process.
+
+A control service (port 8100 by default) sets faults at run time, including ``down``,
+which closes a department's listening socket until it is set back, and counts the
+calls each department served (the benchmarks read it).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Mapping
+from dataclasses import asdict
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
-from adapters.sandbox import civil_affairs
+from adapters.sandbox import (
+    charity,
+    civil_affairs,
+    education,
+    emergency_management,
+    health_insurance,
+    housing,
+    human_resources,
+)
+from adapters.sandbox.faults import FaultyApp
 from adapters.sandbox.population import generate
+from adapters.sandbox.service import error, read_json_body
 from adapters.vocabulary import Source
 
-SERVED = (Source.CIVIL_AFFAIRS,)
+log = logging.getLogger(__name__)
+
+SERVICES = {
+    Source.CIVIL_AFFAIRS: civil_affairs.create_app,
+    Source.HEALTH_INSURANCE: health_insurance.create_app,
+    Source.EDUCATION: education.create_app,
+    Source.HOUSING: housing.create_app,
+    Source.HUMAN_RESOURCES: human_resources.create_app,
+    Source.EMERGENCY_MANAGEMENT: emergency_management.create_app,
+    Source.CHARITY: charity.create_app,
+}
+SERVED = tuple(SERVICES)
 
 
-def build_apps(seed: int, size: int) -> dict[Source, Starlette]:
-    """One app per stand-in department, all over the same population."""
+def build_apps(seed: int, size: int) -> dict[Source, FaultyApp]:
+    """One app per stand-in department, all over the same population, faults off."""
     population = generate(seed, size)
-    return {Source.CIVIL_AFFAIRS: civil_affairs.create_app(population)}
+    return {source: FaultyApp(make(population), seed=seed) for source, make in SERVICES.items()}
 
 
-async def serve(apps: Mapping[Source, Starlette], ports: Mapping[Source, int],
-                host: str = "127.0.0.1", log_level: str = "warning") -> None:  # fmt: skip
-    servers = [
-        uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=host,
-                port=ports[source],
-                log_level=log_level,
-                access_log=False,
-                lifespan="off",
-            )
+def control_app(apps: Mapping[Source, FaultyApp]) -> Starlette:
+    """Faults and call counts of every stand-in, reachable even while one is down."""
+
+    def _source(request: Request) -> Source | None:
+        try:
+            return Source[request.path_params["source"].upper()]
+        except KeyError:
+            return None
+
+    async def all_faults(request: Request) -> JSONResponse:
+        return JSONResponse(
+            {s.name: {**asdict(a.faults), "calls": a.calls} for s, a in apps.items()}
         )
-        for source, app in apps.items()
-    ]
-    await asyncio.gather(*(server.serve() for server in servers))
+
+    async def set_faults(request: Request) -> JSONResponse:
+        source = _source(request)
+        if source is None or source not in apps:
+            return error(404, "NOT_FOUND", "no such department")
+        body = await read_json_body(request)
+        if not isinstance(body, dict):
+            return error(400, "BAD_REQUEST", "body must be a JSON object of faults")
+        faults = apps[source].faults
+        try:
+            if body.pop("reset", False):
+                faults.reset()
+            faults.update(body)
+        except ValueError as exc:
+            return error(400, "BAD_REQUEST", str(exc))
+        return JSONResponse(asdict(faults))
+
+    async def stats(request: Request) -> JSONResponse:
+        if request.method == "DELETE":
+            for app in apps.values():
+                app.calls = 0
+        return JSONResponse({s.name: a.calls for s, a in apps.items()})
+
+    return Starlette(
+        routes=[
+            Route("/faults", all_faults, methods=["GET"]),
+            Route("/faults/{source}", set_faults, methods=["PUT"]),
+            Route("/stats", stats, methods=["GET", "DELETE"]),
+        ]
+    )
+
+
+async def _supervise(app: FaultyApp, host: str, port: int, log_level: str) -> None:
+    """Keep the department served while it is not ``down``; close its socket while it is."""
+    server: uvicorn.Server | None = None
+    task: asyncio.Task[None] | None = None
+    try:
+        while True:
+            if app.faults.down and server is not None and task is not None:
+                server.should_exit = True
+                await task
+                server = task = None
+            elif not app.faults.down and server is None:
+                config = uvicorn.Config(
+                    app, host=host, port=port, log_level=log_level, access_log=False, lifespan="off"
+                )
+                server = uvicorn.Server(config)
+                task = asyncio.create_task(server.serve())
+            await asyncio.sleep(0.1)
+    finally:
+        if server is not None and task is not None:
+            server.should_exit = True
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+async def serve(
+    apps: Mapping[Source, FaultyApp],
+    ports: Mapping[Source, int],
+    *,
+    control_port: int,
+    host: str = "127.0.0.1",
+    log_level: str = "warning",
+) -> None:
+    control = uvicorn.Server(
+        uvicorn.Config(
+            control_app(apps),
+            host=host,
+            port=control_port,
+            log_level=log_level,
+            access_log=False,
+            lifespan="off",
+        )
+    )
+    await asyncio.gather(
+        control.serve(),
+        *(_supervise(app, host, ports[source], log_level) for source, app in apps.items()),
+    )

@@ -51,11 +51,16 @@ def fingerprint(household: Household) -> str:
         "hukou": household.hukou_type.value,
         "members": [m.id_number for m in household.members],
         "enrollments": sorted(
-            [e.category.value, e.status.value, e.since.isoformat(), e.income_stable,
-             e.last_reviewed_on.isoformat() if e.last_reviewed_on else None]
+            [
+                e.category.value,
+                e.status.value,
+                e.since.isoformat(),
+                e.income_stable,
+                e.last_reviewed_on.isoformat() if e.last_reviewed_on else None,
+            ]
             for e in household.enrollments
         ),
-    }  # fmt: skip
+    }
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
 
@@ -124,8 +129,12 @@ async def sync_households(
             break
     log.info(
         "sync done: seen=%d inserted=%d updated=%d removed=%d unchanged=%d",
-        report.seen, report.inserted, report.updated, report.removed, report.unchanged,
-    )  # fmt: skip
+        report.seen,
+        report.inserted,
+        report.updated,
+        report.removed,
+        report.unchanged,
+    )
     return report
 
 
@@ -195,8 +204,9 @@ async def _apply_page(
 async def _store_cursor(session: AsyncSession, newest: datetime, now: datetime) -> None:
     cursor = await session.get(SyncCursor, Source.CIVIL_AFFAIRS.value)
     if cursor is None:
-        session.add(SyncCursor(source=Source.CIVIL_AFFAIRS.value, updated_since=newest,
-                               updated_at=now))  # fmt: skip
+        session.add(
+            SyncCursor(source=Source.CIVIL_AFFAIRS.value, updated_since=newest, updated_at=now)
+        )
     else:
         cursor.updated_since = newest
         cursor.updated_at = now

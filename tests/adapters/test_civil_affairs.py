@@ -10,7 +10,7 @@ from adapters.records import HouseholdChange
 from adapters.registry import Adapters
 from adapters.sandbox.population import Population
 from adapters.vocabulary import Source
-from tests.conftest import sandbox_url
+from tests.conftest import faults, sandbox_url
 
 
 async def test_households_map_the_wire_format_back_to_the_same_records(
@@ -103,7 +103,7 @@ async def test_a_refused_connection_is_unavailable_and_a_timeout_is_a_timeout():
 
 async def test_health_reports_up_and_down(adapters: Adapters, transport):
     assert (await adapters.civil_affairs.health()).status is HealthStatus.UP
-    transport.down.add(sandbox_url(Source.CIVIL_AFFAIRS).removeprefix("http://"))
+    faults(transport, Source.CIVIL_AFFAIRS).down = True
     health = await adapters.civil_affairs.health()
     assert health.status is HealthStatus.DOWN
     assert "cannot reach" in health.detail
@@ -113,8 +113,11 @@ async def test_the_stand_in_publishes_its_openapi_document(http: httpx.AsyncClie
     response = await http.get(sandbox_url(Source.CIVIL_AFFAIRS) + "/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert {"/api/v1/persons:batchGet", "/api/v1/households",
-            "/api/v1/households/{householdId}"} <= set(paths)  # fmt: skip
+    assert {
+        "/api/v1/persons:batchGet",
+        "/api/v1/households",
+        "/api/v1/households/{householdId}",
+    } <= set(paths)
 
 
 async def test_the_stand_in_rejects_a_forged_page_token(http: httpx.AsyncClient):

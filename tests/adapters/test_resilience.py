@@ -109,8 +109,9 @@ async def test_retries_stop_after_the_configured_attempts():
 
 async def test_backoff_is_jittered_exponential_within_its_cap():
     sleeps: list[float] = []
-    http = client(Upstream(httpx.Response(503)), retries=4, sleeps=sleeps,
-                  backoff=0.1, backoff_max=0.3)  # fmt: skip
+    http = client(
+        Upstream(httpx.Response(503)), retries=4, sleeps=sleeps, backoff=0.1, backoff_max=0.3
+    )
     with pytest.raises(SourceUnavailable):
         await http.get("/x")
     assert len(sleeps) == 4

@@ -7,8 +7,7 @@ from hub.db import migrate
 from hub.db.models import Base
 from hub.db.session import create_engine
 
-TABLES = {"household_index", "household_index_member", "household_index_enrollment",
-          "sync_cursor"}  # fmt: skip
+TABLES = {"household_index", "household_index_member", "household_index_enrollment", "sync_cursor"}
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:

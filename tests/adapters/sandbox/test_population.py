@@ -22,9 +22,11 @@ def _digest(seed: int, size: int) -> str:
 def test_same_seed_and_size_give_the_same_households_in_another_process():
     other = subprocess.run(  # noqa: S603
         [sys.executable, "-c", DIGEST, "11", "300"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONHASHSEED": "123"},
-    )  # fmt: skip
+    )
     assert other.stdout.strip() == _digest(11, 300)
 
 

@@ -1,0 +1,185 @@
+"""Adapter for the emergency-management (应急管理) disaster relief system.
+
+The bureau answers nested per event, with affected households inside (see
+``adapters/sandbox/emergency_management.py`` for the contract); this module turns that
+into one record per affected household and event, listed under each requested member.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from adapters.base import Health
+from adapters.http import SourceClient, chunks, reading
+from adapters.vocabulary import District, Source
+
+
+class DisasterType(enum.Enum):
+    """Kind of disaster (灾种)."""
+
+    TYPHOON = "TYPHOON"
+    FLOOD = "FLOOD"
+    RAINSTORM = "RAINSTORM"
+    FIRE = "FIRE"
+    OTHER = "OTHER"
+
+
+class DisasterDamageLevel(enum.Enum):
+    """How badly a household's home was damaged (受灾程度)."""
+
+    MINOR = "MINOR"
+    MODERATE = "MODERATE"
+    SEVERE = "SEVERE"
+    TOTAL_LOSS = "TOTAL_LOSS"
+
+
+class DisasterReliefStage(enum.Enum):
+    """The stage of disaster relief a payment belongs to."""
+
+    EMERGENCY = "EMERGENCY"
+    TRANSITIONAL = "TRANSITIONAL"
+    RECONSTRUCTION = "RECONSTRUCTION"
+
+
+@dataclass(frozen=True, slots=True)
+class DisasterEvent:
+    """A disaster as the bureau catalogues it."""
+
+    id: str
+    type: DisasterType
+    name: str
+    occurred_on: date
+    districts: tuple[District, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReliefPayment:
+    """One relief payment to an affected household."""
+
+    stage: DisasterReliefStage
+    amount: Decimal
+    paid_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class DisasterRecord:
+    """One household's harm in one event and the relief paid to it.
+
+    ``member_id_numbers`` is the whole household as the bureau recorded it, head first;
+    the record is listed under each requested person among them.
+    """
+
+    event: DisasterEvent
+    head_id_number: str
+    member_id_numbers: tuple[str, ...]
+    district: District
+    damage_level: DisasterDamageLevel
+    relief: tuple[ReliefPayment, ...]
+
+    @property
+    def total_relief(self) -> Decimal:
+        return sum((p.amount for p in self.relief), Decimal(0))
+
+
+_TYPE = {
+    "T": DisasterType.TYPHOON,
+    "L": DisasterType.FLOOD,
+    "Y": DisasterType.RAINSTORM,
+    "H": DisasterType.FIRE,
+    "Q": DisasterType.OTHER,
+}
+_DAMAGE = {
+    "1": DisasterDamageLevel.MINOR,
+    "2": DisasterDamageLevel.MODERATE,
+    "3": DisasterDamageLevel.SEVERE,
+    "4": DisasterDamageLevel.TOTAL_LOSS,
+}
+_STAGE = {
+    "01": DisasterReliefStage.EMERGENCY,
+    "02": DisasterReliefStage.TRANSITIONAL,
+    "03": DisasterReliefStage.RECONSTRUCTION,
+}
+
+
+class EmergencyManagementAdapter:
+    """Disasters that hit a person's household, with the relief paid, per person."""
+
+    source = Source.EMERGENCY_MANAGEMENT
+
+    def __init__(self, http: SourceClient) -> None:
+        self._http = http
+
+    async def fetch(self, keys: Sequence[str]) -> Mapping[str, Sequence[DisasterRecord]]:
+        result: dict[str, list[DisasterRecord]] = {key: [] for key in keys}
+        for chunk in chunks(keys):
+            body = await self._http.post("/em/relief/query", {"persons": chunk})
+            # Only this chunk's persons: another chunk's answer may repeat the household.
+            wanted = set(chunk)
+            with reading(self.source):
+                for item in body["events"]:
+                    event = _event(item)
+                    for household in item["households"]:
+                        record = _record(event, household)
+                        for id_number in record.member_id_numbers:
+                            if id_number in wanted:
+                                result[id_number].append(record)
+        return result
+
+    async def health(self) -> Health:
+        return await self._http.health()
+
+
+def _day(value: Any) -> date:
+    if not isinstance(value, str):
+        raise TypeError("date is not a string")
+    return datetime.strptime(value, "%Y/%m/%d").date()
+
+
+def _yuan(value: Any) -> Decimal:
+    if not isinstance(value, str):
+        raise TypeError("amount is not a string")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("not an amount")
+    return amount
+
+
+def _id_numbers(values: Any) -> tuple[str, ...]:
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise TypeError("ID numbers are not a list of strings")
+    return tuple(values)
+
+
+def _event(item: dict[str, Any]) -> DisasterEvent:
+    return DisasterEvent(
+        id=str(item["eventNo"]),
+        type=_TYPE[item["typeCode"]],
+        name=str(item["eventName"]),
+        occurred_on=_day(item["occurDate"]),
+        districts=tuple(District.from_code(code) for code in item["regionCodes"]),
+    )
+
+
+def _record(event: DisasterEvent, item: dict[str, Any]) -> DisasterRecord:
+    head = str(item["headIdNo"])
+    return DisasterRecord(
+        event=event,
+        head_id_number=head,
+        member_id_numbers=(head, *_id_numbers(item["memberIdNos"])),
+        district=District.from_code(item["regionCode"]),
+        damage_level=_DAMAGE[item["damageCode"]],
+        relief=tuple(
+            ReliefPayment(
+                stage=_STAGE[p["stageCode"]], amount=_yuan(p["amount"]), paid_on=_day(p["payDate"])
+            )
+            for p in item["relief"]
+        ),
+    )

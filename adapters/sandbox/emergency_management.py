@@ -1,0 +1,398 @@
+"""The emergency-management (应急管理) stand-in: disaster events and relief to households.
+
+Its contract is the bureau's own: the answer is nested per event, each event listing the
+affected households (head's ID number, the other members' ID numbers, damage level) and
+the relief paid to each. Event types are single letters (``T`` 台风 typhoon, ``L`` 洪涝
+flood, ``Y`` 暴雨 rainstorm, ``H`` 火灾 fire, ``Q`` 其他 other), damage levels digits
+(``1`` minor to ``4`` total loss), relief stages ``01`` 应急救助, ``02`` 过渡期生活救助,
+``03`` 恢复重建; dates are ``yyyy/MM/dd`` and amounts whole yuan as strings.
+
+The events are a fixed catalogue over the three years before ``AS_OF``; names and dates
+are illustrative. Typhoons reach the coastal districts most, rural households are more
+exposed, and a fire hits one household.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adapters.records import Household
+from adapters.sandbox.population import AS_OF, Population, rng_for
+from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.vocabulary import District, HukouType
+
+MAX_BATCH = 500
+TYPHOON, FLOOD, RAINSTORM, FIRE, OTHER = "T", "L", "Y", "H", "Q"
+EMERGENCY, TRANSITIONAL, RECONSTRUCTION = "01", "02", "03"
+DAMAGE_LEVELS = ("1", "2", "3", "4")  # minor, moderate, severe, total loss
+WINDOW_START = AS_OF.replace(year=AS_OF.year - 3) + timedelta(days=1)
+# A household's chance of a house fire over the three years.
+FIRE_CHANCE = 0.008
+RURAL_EXPOSURE = 1.5
+
+_D = District
+_COAST = (_D.PUDONG, _D.JINSHAN, _D.FENGXIAN, _D.CHONGMING, _D.BAOSHAN)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One disaster; ``reach`` is a household's chance of harm in each district it hit."""
+
+    number: str
+    type_code: str
+    name: str
+    day: date
+    districts: tuple[District, ...]
+    reach: float
+
+
+CATALOGUE: tuple[Event, ...] = (
+    Event(
+        "ZH2024012201",
+        OTHER,
+        "2024年1月低温雨雪冰冻",
+        date(2024, 1, 22),
+        (_D.CHONGMING, _D.JINSHAN, _D.FENGXIAN, _D.QINGPU, _D.SONGJIANG),
+        0.008,
+    ),
+    Event(
+        "ZH2024062101",
+        FLOOD,
+        "2024年梅汛期强降雨洪涝",
+        date(2024, 6, 21),
+        (_D.QINGPU, _D.SONGJIANG, _D.JINSHAN, _D.MINHANG, _D.JIADING),
+        0.012,
+    ),
+    Event(
+        "ZH2024091601",
+        TYPHOON,
+        "台风“贝碧嘉”",
+        date(2024, 9, 16),
+        (*_COAST, _D.MINHANG, _D.SONGJIANG),
+        0.02,
+    ),
+    Event(
+        "ZH2024092001",
+        TYPHOON,
+        "台风“普拉桑”",
+        date(2024, 9, 20),
+        (_D.FENGXIAN, _D.JINSHAN, _D.PUDONG, _D.SONGJIANG),
+        0.008,
+    ),
+    Event(
+        "ZH2025031801",
+        OTHER,
+        "2025年3月强对流大风冰雹",
+        date(2025, 3, 18),
+        (_D.QINGPU, _D.SONGJIANG, _D.JIADING),
+        0.006,
+    ),
+    Event(
+        "ZH2025062301",
+        RAINSTORM,
+        "2025年6月23日暴雨",
+        date(2025, 6, 23),
+        (_D.BAOSHAN, _D.JIADING, _D.PUTUO, _D.YANGPU, _D.HONGKOU, _D.JINGAN),
+        0.01,
+    ),
+    Event("ZH2025073001", TYPHOON, "台风“竹节草”", date(2025, 7, 30), _COAST, 0.01),
+    Event(
+        "ZH2025081401",
+        RAINSTORM,
+        "2025年8月14日特大暴雨",
+        date(2025, 8, 14),
+        (_D.XUHUI, _D.MINHANG, _D.HUANGPU, _D.CHANGNING, _D.PUDONG),
+        0.006,
+    ),
+    Event(
+        "ZH2026061801",
+        FLOOD,
+        "2026年梅汛期洪涝",
+        date(2026, 6, 18),
+        (_D.QINGPU, _D.SONGJIANG, _D.JINSHAN, _D.JIADING, _D.MINHANG),
+        0.01,
+    ),
+    Event("ZH2026080501", TYPHOON, "2026年第9号台风", date(2026, 8, 5), _COAST, 0.012),
+    Event(
+        "ZH2026091201",
+        RAINSTORM,
+        "2026年9月12日暴雨",
+        date(2026, 9, 12),
+        (_D.HONGKOU, _D.YANGPU, _D.PUTUO, _D.JINGAN, _D.HUANGPU, _D.XUHUI),
+        0.008,
+    ),
+    Event(
+        "ZH2026100301",
+        TYPHOON,
+        "2026年第18号台风",
+        date(2026, 10, 3),
+        (_D.PUDONG, _D.FENGXIAN, _D.JINSHAN, _D.CHONGMING),
+        0.008,
+    ),
+)
+
+# Damage level weights per event type: fires burn homes out far more often than storms.
+DAMAGE_WEIGHTS = {
+    TYPHOON: (55, 30, 12, 3),
+    FLOOD: (60, 30, 9, 1),
+    RAINSTORM: (65, 28, 6, 1),
+    FIRE: (20, 35, 30, 15),
+    OTHER: (70, 25, 5, 0),
+}
+# Emergency aid per household by damage level (yuan, inclusive range, steps of 50): the
+# ranges do not overlap, so more damage always means more emergency aid.
+EMERGENCY_AID = {"1": (300, 800), "2": (1000, 2000), "3": (2500, 4000), "4": (5000, 8000)}
+# Repair (moderate, severe) or rebuilding (total loss) subsidy, yuan in steps of 100.
+RECONSTRUCTION_AID = {"2": (3000, 8000), "3": (10000, 30000), "4": (40000, 80000)}
+# Transitional living aid: yuan per person per month, and months paid, for the homeless.
+TRANSITIONAL_MONTHLY = 750
+TRANSITIONAL_MONTHS = {"3": (1, 2), "4": (3, 3)}
+
+
+@dataclass(frozen=True)
+class Impact:
+    """One household's harm in one event, with the relief paid so far."""
+
+    event: Event
+    household: Household
+    damage: str
+    relief: tuple[tuple[str, int, date], ...]  # (stage code, yuan, paid on)
+
+
+def _steps(rng: random.Random, low: int, high: int, step: int) -> int:
+    return rng.randrange(low, high + 1, step)
+
+
+def _relief(rng: random.Random, day: date, damage: str, size: int) -> list[tuple[str, int, date]]:
+    paid = [
+        (
+            EMERGENCY,
+            _steps(rng, *EMERGENCY_AID[damage], 50),
+            day + timedelta(days=rng.randint(1, 7)),
+        )
+    ]
+    if damage in TRANSITIONAL_MONTHS:
+        first = day + timedelta(days=rng.randint(10, 20))
+        for month in range(rng.randint(*TRANSITIONAL_MONTHS[damage])):
+            paid.append(
+                (TRANSITIONAL, TRANSITIONAL_MONTHLY * size, first + timedelta(days=30 * month))
+            )
+    if damage in RECONSTRUCTION_AID:
+        paid.append(
+            (
+                RECONSTRUCTION,
+                _steps(rng, *RECONSTRUCTION_AID[damage], 100),
+                day + timedelta(days=rng.randint(60, 180)),
+            )
+        )
+    # Relief falling due after AS_OF has not been paid yet.
+    return [p for p in paid if p[2] <= AS_OF]
+
+
+def _impact(seed: int, event: Event, household: Household) -> Impact:
+    rng = rng_for(seed, "emergency_management", household.id, event.number)
+    damage = rng.choices(DAMAGE_LEVELS, weights=DAMAGE_WEIGHTS[event.type_code])[0]
+    relief = _relief(rng, event.day, damage, len(household.members))
+    return Impact(event, household, damage, tuple(relief))
+
+
+def _fire(rng: random.Random, household: Household) -> Event:
+    day = WINDOW_START + timedelta(days=rng.randint(0, (AS_OF - WINDOW_START).days - 2))
+    number = f"ZH{day:%Y%m%d}H{household.id[-7:]}"
+    return Event(number, FIRE, f"{household.street}居民住宅火灾", day, (household.district,), 1.0)
+
+
+def impacts(population: Population) -> list[Impact]:
+    """Every household harmed in every event, in event date order."""
+    found: list[Impact] = []
+    for household in population.households:
+        rng = rng_for(population.seed, "emergency_management", household.id)
+        exposure = RURAL_EXPOSURE if household.hukou_type is HukouType.RURAL else 1.0
+        for event in CATALOGUE:
+            hit = rng.random() < event.reach * exposure
+            if hit and household.district in event.districts:
+                found.append(_impact(population.seed, event, household))
+        if rng.random() < FIRE_CHANCE:
+            found.append(_impact(population.seed, _fire(rng, household), household))
+    found.sort(key=lambda i: (i.event.day, i.event.number, i.household.id))
+    return found
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    return {
+        "eventNo": event.number,
+        "typeCode": event.type_code,
+        "eventName": event.name,
+        "occurDate": f"{event.day:%Y/%m/%d}",
+        "regionCodes": [d.code for d in event.districts],
+    }
+
+
+def _household_json(impact: Impact) -> dict[str, Any]:
+    head = impact.household.head
+    return {
+        "headIdNo": head.id_number,
+        "memberIdNos": [m.id_number for m in impact.household.members if m is not head],
+        "regionCode": impact.household.district.code,
+        "damageCode": impact.damage,
+        "relief": [
+            {"stageCode": stage, "amount": str(amount), "payDate": f"{paid:%Y/%m/%d}"}
+            for stage, amount, paid in impact.relief
+        ],
+    }
+
+
+def create_app(population: Population) -> Starlette:
+    by_person: dict[str, list[tuple[int, Impact]]] = {}
+    for position, impact in enumerate(impacts(population)):
+        for member in impact.household.members:
+            by_person.setdefault(member.id_number, []).append((position, impact))
+
+    async def relief_query(request: Request) -> JSONResponse:
+        body = await read_json_body(request)
+        persons = body.get("persons") if isinstance(body, dict) else None
+        if (
+            not isinstance(persons, list)
+            or len(persons) > MAX_BATCH
+            or not all(isinstance(p, str) for p in persons)
+        ):
+            return error(
+                400, "BAD_REQUEST", f"persons must be a list of at most {MAX_BATCH} ID numbers"
+            )
+        selected = dict(hit for p in persons for hit in by_person.get(p, ()))
+        events: dict[str, dict[str, Any]] = {}
+        for position in sorted(selected):
+            impact = selected[position]
+            entry = events.get(impact.event.number)
+            if entry is None:
+                entry = events[impact.event.number] = {
+                    **_event_json(impact.event),
+                    "households": [],
+                }
+            entry["households"].append(_household_json(impact))
+        return JSONResponse({"events": list(events.values())})
+
+    routes = [
+        Route("/em/relief/query", relief_query, methods=["POST"]),
+        openapi_route(OPENAPI),
+        health_route(),
+    ]
+    return Starlette(routes=routes)
+
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Emergency management (应急管理) disaster relief service — sandbox",
+        "version": "1",
+    },
+    "paths": {
+        "/em/relief/query": {
+            "post": {
+                "summary": "Disaster events that affected the households of these persons "
+                "(at most 500 ID numbers)",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["persons"],
+                                "properties": {
+                                    "persons": {
+                                        "type": "array",
+                                        "items": {"type": "string"},
+                                        "maxItems": MAX_BATCH,
+                                    }
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "events, each listing only the affected households "
+                        "that contain a requested person",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "events": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Event"},
+                                        }
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": {"description": "body is not {persons: [...]} or too many persons"},
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Event": {
+                "type": "object",
+                "properties": {
+                    "eventNo": {"type": "string"},
+                    "typeCode": {
+                        "type": "string",
+                        "enum": [TYPHOON, FLOOD, RAINSTORM, FIRE, OTHER],
+                        "description": "T 台风, L 洪涝, Y 暴雨, H 火灾, Q 其他",
+                    },
+                    "eventName": {"type": "string"},
+                    "occurDate": {"type": "string", "description": "yyyy/MM/dd"},
+                    "regionCodes": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "GB/T 2260 codes of the districts hit",
+                    },
+                    "households": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/AffectedHousehold"},
+                    },
+                },
+            },
+            "AffectedHousehold": {
+                "type": "object",
+                "properties": {
+                    "headIdNo": {"type": "string", "description": "户主身份证号"},
+                    "memberIdNos": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "description": "the other members' ID numbers (not the head)",
+                    },
+                    "regionCode": {"type": "string"},
+                    "damageCode": {
+                        "type": "string",
+                        "enum": list(DAMAGE_LEVELS),
+                        "description": "1 轻微, 2 一般, 3 严重, 4 全损",
+                    },
+                    "relief": {"type": "array", "items": {"$ref": "#/components/schemas/Relief"}},
+                },
+            },
+            "Relief": {
+                "type": "object",
+                "properties": {
+                    "stageCode": {
+                        "type": "string",
+                        "enum": [EMERGENCY, TRANSITIONAL, RECONSTRUCTION],
+                        "description": "01 应急救助, 02 过渡期生活救助, 03 恢复重建",
+                    },
+                    "amount": {"type": "string", "description": "whole yuan"},
+                    "payDate": {"type": "string", "description": "yyyy/MM/dd"},
+                },
+            },
+        }
+    },
+}

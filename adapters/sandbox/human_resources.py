@@ -1,0 +1,393 @@
+"""The human resources and social security (人社) stand-in: employment, insurance, pensions.
+
+Its contract is the bureau's own: PascalCase field names, numeric code tables
+(employment status ``11`` employed, ``12`` flexible, ``21`` registered unemployed, ``31``
+not in the labour force, ``41`` retired; wage bands ``1``-``4``; services ``1`` training,
+``2`` job referral, ``3`` public-welfare post), amounts in yuan as JSON numbers written
+with two decimals, dates as ``yyyy-MM-dd``.
+
+Everyone aged 16 or over has a record; children under 16 have none. What it says follows
+civil affairs: men from 60 and women from 55 are mostly retired on a pension (a small
+rural one for rural hukou); people unable to work are outside the labour force; able
+members of 低保 households with unstable income are often unemployed or in flexible work;
+some households have nobody in work at all (零就业家庭).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from adapters.human_resources import (
+    EmploymentRecord,
+    EmploymentService,
+    EmploymentServiceKind,
+    EmploymentStatus,
+    WageBand,
+)
+from adapters.records import Household, Member, age_on
+from adapters.sandbox.population import AS_OF, Population, rng_for
+from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, HukouType, Sex, WorkAbility
+
+STATUS_CODES = {
+    EmploymentStatus.EMPLOYED: 11,
+    EmploymentStatus.FLEXIBLE: 12,
+    EmploymentStatus.REGISTERED_UNEMPLOYED: 21,
+    EmploymentStatus.NOT_IN_LABOUR_FORCE: 31,
+    EmploymentStatus.RETIRED: 41,
+}
+WAGE_BAND_CODES = {
+    WageBand.BELOW_MINIMUM: 1,
+    WageBand.MINIMUM_TO_1_5X: 2,
+    WageBand.FROM_1_5X_TO_2X: 3,
+    WageBand.ABOVE_2X: 4,
+}
+SERVICE_CODES = {
+    EmploymentServiceKind.VOCATIONAL_TRAINING: 1,
+    EmploymentServiceKind.JOB_REFERRAL: 2,
+    EmploymentServiceKind.PUBLIC_WELFARE_POST: 3,
+}
+MAX_BATCH = 500
+MIN_AGE = 16
+ZERO_EMPLOYMENT_SHARE = 0.25  # of households with a member of working age able to work
+
+E = EmploymentStatus
+_WORKING = (E.EMPLOYED, E.FLEXIBLE)
+
+
+def retirement_age(sex: Sex) -> int:
+    return 60 if sex is Sex.MALE else 55
+
+
+def build_records(population: Population) -> dict[str, EmploymentRecord]:
+    """A record per person aged 16 or over, keyed by ID number."""
+    result: dict[str, EmploymentRecord] = {}
+    for household in population.households:
+        rng = rng_for(population.seed, "human_resources", household.id)
+        for record in _household(rng, household):
+            result[record.id_number] = record
+    return result
+
+
+def _household(rng: random.Random, household: Household) -> list[EmploymentRecord]:
+    active = {e.category for e in household.enrollments if e.status is EnrollmentStatus.ACTIVE}
+    unstable = any(
+        e.category is AssistanceCategory.MINIMUM_LIVING and not e.income_stable
+        for e in household.enrollments
+    )
+    able = [
+        m for m in household.members if _working_age(m) and m.work_ability is not WorkAbility.NONE
+    ]
+    zero = bool(able) and rng.random() < ZERO_EMPLOYMENT_SHARE
+    poor = bool(active & {AssistanceCategory.MINIMUM_LIVING, AssistanceCategory.EXTREME_HARDSHIP})
+    records = []
+    for member in household.members:
+        if age_on(member.birth_date, AS_OF) < MIN_AGE:
+            continue
+        status = _status(rng, member, unstable=unstable)
+        if zero and status in _WORKING:
+            status = E.REGISTERED_UNEMPLOYED if _working_age(member) else E.NOT_IN_LABOUR_FORCE
+        rural = household.hukou_type is HukouType.RURAL
+        records.append(_record(rng, member, status, poor=poor, rural=rural))
+    return records
+
+
+def _working_age(m: Member) -> bool:
+    return MIN_AGE <= age_on(m.birth_date, AS_OF) < retirement_age(m.sex)
+
+
+def _pick(rng: random.Random, weights: dict[EmploymentStatus, int]) -> EmploymentStatus:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _status(rng: random.Random, m: Member, *, unstable: bool) -> EmploymentStatus:
+    age = age_on(m.birth_date, AS_OF)
+    if age >= retirement_age(m.sex):
+        if rng.random() < 0.88:
+            return E.RETIRED
+        return E.FLEXIBLE if m.work_ability is not WorkAbility.NONE else E.NOT_IN_LABOUR_FORCE
+    if m.work_ability is WorkAbility.NONE or (age < 18 and rng.random() < 0.9):
+        return E.NOT_IN_LABOUR_FORCE  # unable to work, or still at school
+    if m.work_ability is WorkAbility.PARTIAL:
+        return _pick(
+            rng,
+            {
+                E.EMPLOYED: 15,
+                E.FLEXIBLE: 30,
+                E.REGISTERED_UNEMPLOYED: 15,
+                E.NOT_IN_LABOUR_FORCE: 40,
+            },
+        )
+    if unstable:
+        return _pick(
+            rng,
+            {E.EMPLOYED: 20, E.FLEXIBLE: 35, E.REGISTERED_UNEMPLOYED: 40, E.NOT_IN_LABOUR_FORCE: 5},
+        )
+    return _pick(
+        rng,
+        {E.EMPLOYED: 55, E.FLEXIBLE: 20, E.REGISTERED_UNEMPLOYED: 15, E.NOT_IN_LABOUR_FORCE: 10},
+    )
+
+
+def _months_before(day: date, months: int) -> date:
+    """The first day of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+# Contributions are posted a month behind: the latest paid month is the one before AS_OF's.
+_LAST_POSTED = _months_before(AS_OF, 1)
+
+
+def _anniversary(born: date, years: int) -> date:
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February
+        return date(born.year + years, 3, 1)
+
+
+def _service(kind: EmploymentServiceKind, day: date) -> EmploymentService:
+    return EmploymentService(kind=kind, provided_on=day)
+
+
+def _day_between(rng: random.Random, first: date, last: date) -> date:
+    return first + timedelta(days=rng.randint(0, max(0, (last - first).days)))
+
+
+def _record(
+    rng: random.Random, m: Member, status: EmploymentStatus, *, poor: bool, rural: bool
+) -> EmploymentRecord:
+    age = age_on(m.birth_date, AS_OF)
+    possible = (age - MIN_AGE) * 12 + 1  # months since the earliest legal first job
+    band: WageBand | None = None
+    pension: Decimal | None = None
+    registered: date | None = None
+    services: list[EmploymentService] = []
+    months, last = 0, None
+    if status is E.RETIRED:
+        retired_on = _anniversary(m.birth_date, retirement_age(m.sex))
+        months = rng.randint(180, max(180, (retirement_age(m.sex) - 18) * 12))
+        last = _months_before(retired_on, 1)
+        # Rural residents mostly draw the small 城乡居民 pension, urban retirees the 职工 one.
+        cents = rng.randint(140000, 220000) if rural else rng.randint(280000, 620000)
+        pension = Decimal(cents) / 100
+    elif status is E.EMPLOYED:
+        # Public-welfare posts (公益性岗位) are how many 低保 households find work.
+        public_post = poor and rng.random() < 0.3
+        weights = (30, 50, 15, 5) if poor else (10, 40, 35, 15)
+        band = rng.choices(list(WageBand), weights=weights)[0]
+        months, last = rng.randint(min(possible, 6), possible), _LAST_POSTED
+        if public_post:
+            band = WageBand.MINIMUM_TO_1_5X
+            services.append(
+                _service(
+                    EmploymentServiceKind.PUBLIC_WELFARE_POST,
+                    AS_OF - timedelta(days=rng.randint(30, 1000)),
+                )
+            )
+    elif status is E.FLEXIBLE:
+        band = rng.choices(list(WageBand), weights=(50, 35, 12, 3))[0]
+        months = rng.randint(0, possible * 6 // 10)
+        # Flexible workers pay their own contributions, and often lapse.
+        last = _months_before(_LAST_POSTED, rng.randint(0, 24)) if months else None
+        if rng.random() < 0.2:
+            services.append(
+                _service(
+                    EmploymentServiceKind.VOCATIONAL_TRAINING,
+                    AS_OF - timedelta(days=rng.randint(10, 1000)),
+                )
+            )
+    elif status is E.REGISTERED_UNEMPLOYED:
+        registered = AS_OF - timedelta(days=rng.randint(15, 1000))
+        months = rng.randint(0, possible * 7 // 10)
+        last = _months_before(registered, rng.randint(1, 6)) if months else None
+        if rng.random() < 0.6:
+            services.append(
+                _service(EmploymentServiceKind.JOB_REFERRAL, _day_between(rng, registered, AS_OF))
+            )
+        if rng.random() < 0.35:
+            services.append(
+                _service(
+                    EmploymentServiceKind.VOCATIONAL_TRAINING, _day_between(rng, registered, AS_OF)
+                )
+            )
+    elif age >= 25 and rng.random() < 0.3:  # out of the labour force after some years of work
+        months = rng.randint(12, max(12, possible // 2))
+        last = _months_before(_LAST_POSTED, rng.randint(24, 120))
+    return EmploymentRecord(
+        id_number=m.id_number,
+        status=status,
+        wage_band=band,
+        contribution_months=months,
+        last_contribution_month=last if months else None,
+        monthly_pension=pension,
+        unemployment_registered_on=registered,
+        services=tuple(sorted(services, key=lambda s: s.provided_on)),
+    )
+
+
+def _wire_date(day: date | None) -> str | None:
+    return day.strftime("%Y-%m-%d") if day else None
+
+
+def record_json(r: EmploymentRecord) -> dict[str, Any]:
+    return {
+        "IdCardNo": r.id_number,
+        "EmploymentStatusCode": STATUS_CODES[r.status],
+        "WageBandCode": WAGE_BAND_CODES[r.wage_band] if r.wage_band else None,
+        "ContributionMonths": r.contribution_months,
+        "LastContributionMonth": _wire_date(r.last_contribution_month),
+        "MonthlyPension": r.monthly_pension,
+        "UnemploymentRegDate": _wire_date(r.unemployment_registered_on),
+        "Services": [
+            {"ServiceTypeCode": SERVICE_CODES[s.kind], "ServiceDate": _wire_date(s.provided_on)}
+            for s in r.services
+        ],
+    }
+
+
+def _dumps(value: Any) -> str:
+    """JSON with every Decimal written as a number with two decimals, as the bureau does."""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{_dumps(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_dumps(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _BureauJSONResponse(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return _dumps(content).encode("utf-8")
+
+
+def create_app(population: Population) -> Starlette:
+    records = build_records(population)
+
+    async def person_query(request: Request) -> JSONResponse:
+        body = await read_json_body(request)
+        ids = body.get("IdCardNos") if isinstance(body, dict) else None
+        if (
+            not isinstance(ids, list)
+            or len(ids) > MAX_BATCH
+            or not all(isinstance(i, str) for i in ids)
+        ):
+            return error(400, "BAD_REQUEST", f"IdCardNos must be at most {MAX_BATCH} strings")
+        found = [records[i] for i in dict.fromkeys(ids) if i in records]
+        return _BureauJSONResponse({"Result": [record_json(r) for r in found], "Total": len(found)})
+
+    routes = [
+        Route("/rs/api/PersonQuery", person_query, methods=["POST"]),
+        openapi_route(OPENAPI),
+        health_route(),
+    ]
+    return Starlette(routes=routes)
+
+
+_DATE = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$"}
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Human resources and social security (人社) person query — sandbox",
+        "version": "1",
+    },
+    "paths": {
+        "/rs/api/PersonQuery": {
+            "post": {
+                "summary": "Employment and social insurance by ID card number (at most 500)",
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["IdCardNos"],
+                                "properties": {
+                                    "IdCardNos": {
+                                        "type": "array",
+                                        "maxItems": MAX_BATCH,
+                                        "items": {"type": "string"},
+                                    }
+                                },
+                            }
+                        }
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "records found; Total is the length of Result",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "Result": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/Person"},
+                                        },
+                                        "Total": {"type": "integer"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": {"description": "body is not the expected shape or too large"},
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Person": {
+                "type": "object",
+                "properties": {
+                    "IdCardNo": {"type": "string"},
+                    "EmploymentStatusCode": {
+                        "type": "integer",
+                        "enum": [11, 12, 21, 31, 41],
+                        "description": "11 employed, 12 flexible, 21 registered "
+                        "unemployed, 31 not in the labour force, 41 retired",
+                    },
+                    "WageBandCode": {
+                        "type": ["integer", "null"],
+                        "enum": [1, 2, 3, 4, None],
+                        "description": "x minimum wage: 1 below, 2 1-1.5, 3 1.5-2, 4 above 2",
+                    },
+                    "ContributionMonths": {"type": "integer", "minimum": 0},
+                    "LastContributionMonth": {**_DATE, "description": "first day of the month"},
+                    "MonthlyPension": {
+                        "type": ["number", "null"],
+                        "description": "yuan, two decimals",
+                    },
+                    "UnemploymentRegDate": _DATE,
+                    "Services": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "ServiceTypeCode": {
+                                    "type": "integer",
+                                    "enum": [1, 2, 3],
+                                    "description": (
+                                        "1 vocational training, 2 job referral, "
+                                        "3 public-welfare post"
+                                    ),
+                                },
+                                "ServiceDate": _DATE,
+                            },
+                        },
+                    },
+                },
+            },
+        }
+    },
+}

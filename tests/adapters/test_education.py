@@ -1,0 +1,307 @@
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from adapters import idnumber
+from adapters.base import BadUpstreamData
+from adapters.education import (
+    EducationAdapter,
+    EducationAid,
+    EducationAidKind,
+    EducationDifficulty,
+    SchoolStage,
+    StudentRecord,
+)
+from adapters.http import SourceClient
+from adapters.records import age_on
+from adapters.sandbox.education import STAGE_AGES, create_app, students
+from adapters.sandbox.population import AS_OF, Population
+from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, Source
+from schema.sections.education import EducationSection
+
+BASE_URL = "http://127.0.0.1:8103"
+UNKNOWN = idnumber.make("310104", date(2014, 5, 6), 21)
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Passes requests on and remembers the bodies it saw."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.bodies: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.bodies.append(request.content)
+        return await self.inner.handle_async_request(request)
+
+
+def _adapter(transport: httpx.AsyncBaseTransport) -> EducationAdapter:
+    client = httpx.AsyncClient(transport=transport)
+    return EducationAdapter(SourceClient(Source.EDUCATION, client, base_url=BASE_URL))
+
+
+@pytest.fixture(scope="module")
+def expected(population: Population) -> dict[str, StudentRecord]:
+    return students(population)
+
+
+@pytest.fixture
+def stand_in(population: Population) -> httpx.ASGITransport:
+    return httpx.ASGITransport(app=create_app(population))
+
+
+def _wire(**changes: object) -> dict[str, object]:
+    aid: dict[str, object] = {
+        "aidTypeCode": "QGZX",
+        "amount": "472.50",
+        "schoolYear": "2025-2026",
+        "payDate": "20260325",
+    }
+    student = {
+        "sfzh": UNKNOWN,
+        "studentNo": "G" + UNKNOWN,
+        "birthDate": "20140506",
+        "stageCode": "21",
+        "gradeNo": 1,
+        "schoolName": "上海市徐汇区田林中学",
+        "schoolRegionCode": "310104",
+        "enrolDate": "20260901",
+        "difficultyLevel": "1",
+        "difficultyYear": "2026-2027",
+        "aidItems": [
+            aid,
+            {
+                "aidTypeCode": "SJSM",
+                "amount": None,
+                "schoolYear": "2026-2027",
+                "payDate": "20260901",
+            },
+        ],
+    }
+    for key, value in changes.items():
+        if key in aid:
+            aid[key] = value
+        else:
+            student[key] = value
+    return {"students": [student], "missing": []}
+
+
+def _answering(body: object) -> EducationAdapter:
+    return _adapter(httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+
+
+async def test_bureau_codes_dates_and_yuan_strings_become_hub_values():
+    result = await _answering(_wire()).fetch([UNKNOWN])
+    assert result[UNKNOWN] == [
+        StudentRecord(
+            id_number=UNKNOWN,
+            student_number="G" + UNKNOWN,
+            birth_date=date(2014, 5, 6),
+            stage=SchoolStage.JUNIOR_SECONDARY,
+            grade=1,
+            school_name="上海市徐汇区田林中学",
+            school_district=District.XUHUI,
+            enrolled_on=date(2026, 9, 1),
+            difficulty=EducationDifficulty.ESPECIALLY_DIFFICULT,
+            difficulty_school_year="2026-2027",
+            aid=(
+                EducationAid(
+                    EducationAidKind.WORK_STUDY, Decimal("472.50"), "2025-2026", date(2026, 3, 25)
+                ),
+                EducationAid(EducationAidKind.HOME_TEACHING, None, "2026-2027", date(2026, 9, 1)),
+            ),
+        )
+    ]
+    assert str(result[UNKNOWN][0].aid[0].amount) == "472.50"
+
+
+async def test_the_stand_in_round_trips_every_student(
+    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
+):
+    keys = [m.id_number for m in population.members()]
+    result = await _adapter(stand_in).fetch(keys)
+    assert {k: v[0] for k, v in result.items() if v} == expected
+    amounts = [a.amount for r in expected.values() for a in r.aid if a.amount is not None]
+    assert amounts
+    assert all(a.as_tuple().exponent == -2 for a in amounts)
+
+
+async def test_every_key_is_answered_and_unknown_ones_with_an_empty_list(
+    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
+):
+    student = next(iter(expected))
+    adult = next(m.id_number for m in population.members() if m.id_number not in expected)
+    result = await _adapter(stand_in).fetch([UNKNOWN, student, adult])
+    assert result == {UNKNOWN: [], student: [expected[student]], adult: []}
+
+
+async def test_the_stand_in_lists_the_id_numbers_it_does_not_know(
+    stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
+):
+    student = next(iter(expected))
+    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
+        response = await client.post(
+            "/api/students/lookup", json={"sfzhList": [UNKNOWN, student, UNKNOWN]}
+        )
+    body = response.json()
+    assert [s["sfzh"] for s in body["students"]] == [student]
+    assert body["missing"] == [UNKNOWN]
+
+
+async def test_one_upstream_call_per_batch_of_at_most_500(
+    population: Population, stand_in: httpx.ASGITransport
+):
+    known = [m.id_number for m in population.members()]
+    # Born in 1900, so unknown to the population; 1001 distinct keys in all.
+    padding = [
+        idnumber.make("310101", date(1900, 1, 1) + timedelta(days=i), 1)
+        for i in range(1001 - len(known))
+    ]
+    keys = known + padding + known[:10]  # repeated keys are asked once
+    counting = Counting(stand_in)
+    result = await _adapter(counting).fetch(keys)
+    batches = [json.loads(body)["sfzhList"] for body in counting.bodies]
+    assert [len(b) for b in batches] == [500, 500, 1]
+    assert [k for b in batches for k in b] == list(dict.fromkeys(keys))
+    assert set(result) == set(keys)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"students": []},  # no "missing"
+        {"students": [{"sfzh": UNKNOWN}], "missing": []},
+        _wire(birthDate="2014-05-06"),  # ISO where the bureau writes yyyymmdd
+        _wire(payDate="20261340"),
+        _wire(amount=472.5),  # a number where the bureau writes a string
+        _wire(amount="472.5元"),
+        _wire(schoolYear="2025-2027"),
+        _wire(gradeNo="1"),
+        _wire(schoolRegionCode="999999"),
+    ],
+)
+async def test_a_malformed_body_is_bad_upstream_data(body: object):
+    with pytest.raises(BadUpstreamData):
+        await _answering(body).fetch([UNKNOWN])
+
+
+@pytest.mark.parametrize(
+    "change", [{"stageCode": "51"}, {"difficultyLevel": "4"}, {"aidTypeCode": "JXJ"}]
+)
+async def test_an_unknown_code_is_bad_upstream_data(change: dict[str, object]):
+    with pytest.raises(BadUpstreamData) as caught:
+        await _answering(_wire(**change)).fetch([UNKNOWN])
+    assert UNKNOWN not in str(caught.value)
+
+
+async def test_the_stand_in_publishes_its_openapi_and_refuses_bad_requests(
+    stand_in: httpx.ASGITransport,
+):
+    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
+        document = (await client.get("/openapi.json")).json()
+        too_many = await client.post("/api/students/lookup", json={"sfzhList": ["x"] * 501})
+        wrong_shape = await client.post("/api/students/lookup", json={"id_card_nos": []})
+    assert "/api/students/lookup" in document["paths"]
+    assert too_many.status_code == 400
+    assert wrong_shape.status_code == 400
+
+
+LEVEL_OF = {
+    AssistanceCategory.EXTREME_HARDSHIP: EducationDifficulty.ESPECIALLY_DIFFICULT,
+    AssistanceCategory.MINIMUM_LIVING: EducationDifficulty.ESPECIALLY_DIFFICULT,
+    AssistanceCategory.LOW_INCOME: EducationDifficulty.DIFFICULT,
+    AssistanceCategory.EXPENDITURE_POVERTY: EducationDifficulty.DIFFICULT,
+    AssistanceCategory.TEMPORARY: EducationDifficulty.SOMEWHAT_DIFFICULT,
+}
+
+
+def test_students_agree_with_civil_affairs(
+    population: Population, expected: dict[str, StudentRecord]
+):
+    """Every student is a member with the same birth date, in the stage of their age at
+    AS_OF; every child of compulsory age (6-14) is a student; schools below university are
+    in the household's district; the difficulty level is the one the household's most
+    severe active category gives (or none, if the family did not apply), and aid other than
+    送教上门 goes only with a recognised difficulty; 送教上门 only to children aged 6-17
+    with a grade 1-2 disability, 勤工助学 only in higher education."""
+    for member in population.members():
+        age = age_on(member.birth_date, AS_OF)
+        student = expected.get(member.id_number)
+        if 6 <= age <= 14:
+            assert student is not None
+        if student is None:
+            continue
+        household = population.by_id[member.household_id]
+        assert student.birth_date == member.birth_date
+        low, high = STAGE_AGES[student.stage]
+        assert low <= age <= high
+        assert student.enrolled_on == date(AS_OF.year - student.grade + 1, 9, 1)
+        if student.stage is not SchoolStage.HIGHER:
+            assert student.school_district is household.district
+            assert household.district.name_zh in student.school_name
+        held = [e.category for e in household.enrollments if e.status is EnrollmentStatus.ACTIVE]
+        levels = [LEVEL_OF[c] for c in held]
+        most_severe = min(levels, key=list(EducationDifficulty).index) if levels else None
+        assert student.difficulty in (most_severe, None)
+        for aid in student.aid:
+            assert aid.paid_on <= AS_OF
+            if aid.kind is EducationAidKind.HOME_TEACHING:
+                assert member.disability_grade in (1, 2)
+                assert 6 <= age <= 17
+            else:
+                assert student.difficulty is not None
+            if aid.kind is EducationAidKind.WORK_STUDY:
+                assert student.stage is SchoolStage.HIGHER
+
+
+def test_only_school_age_members_appear_and_most_recognised_students_get_aid(
+    population: Population, expected: dict[str, StudentRecord]
+):
+    members = list(population.members())
+    ages = [age_on(m.birth_date, AS_OF) for m in members if m.id_number in expected]
+    assert min(ages) >= 3
+    assert max(ages) <= 22
+    assert len(expected) < 0.3 * len(members)
+    recognised = [s for s in expected.values() if s.difficulty is not None]
+    helped = [s for s in recognised if any(a.amount for a in s.aid)]
+    assert len(helped) == len(recognised) > 0
+
+
+def _student(
+    id_number: str, *aid: EducationAid, difficulty: EducationDifficulty | None = None
+) -> StudentRecord:
+    return StudentRecord(
+        id_number,
+        "G" + id_number,
+        date(2015, 1, 1),
+        SchoolStage.PRIMARY,
+        6,
+        "上海市黄浦区小东门小学",
+        District.HUANGPU,
+        date(2021, 9, 1),
+        difficulty,
+        "2026-2027" if difficulty else None,
+        aid,
+    )
+
+
+def test_the_section_takes_each_student_once_and_adds_up_cash_aid():
+    grant = EducationAid(
+        EducationAidKind.LIVING_SUBSIDY, Decimal("1500.00"), "2026-2027", date(2026, 10, 20)
+    )
+    visit = EducationAid(EducationAidKind.HOME_TEACHING, None, "2026-2027", date(2026, 9, 1))
+    elder = _student("A", grant, grant, difficulty=EducationDifficulty.DIFFICULT)
+    younger = _student("B", visit, difficulty=EducationDifficulty.ESPECIALLY_DIFFICULT)
+    section = EducationSection.from_records(
+        ["P", "A", "B", "A"], {"P": [], "A": [elder], "B": [younger], "X": [_student("X")]}
+    )
+    assert [s.id_number for s in section.students] == ["A", "B"]
+    assert section.aid_total == Decimal("3000.00")
+    assert section.students[1].aid_total == 0
+    assert section.difficulty is EducationDifficulty.ESPECIALLY_DIFFICULT
+    assert section.home_teaching is True
+    empty = EducationSection.from_records(["P"], {"P": []})
+    assert (empty.students, empty.difficulty, empty.home_teaching) == ([], None, False)

@@ -1,0 +1,357 @@
+import json
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from adapters import idnumber
+from adapters.base import BadUpstreamData
+from adapters.health_insurance import (
+    HealthInsuranceAdapter,
+    MedicalAssistanceKind,
+    MedicalAssistancePayment,
+    MedicalClaim,
+    MedicalClaimKind,
+    MedicalRecord,
+    MedicalScheme,
+)
+from adapters.http import SourceClient
+from adapters.records import age_on
+from adapters.sandbox.health_insurance import (
+    CLAIMS_FROM,
+    FULL_SUBSIDY,
+    create_app,
+    insured_persons,
+)
+from adapters.sandbox.population import AS_OF, Population
+from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, Source
+from schema.sections.medical import MedicalSection
+
+BASE_URL = "http://127.0.0.1:8102"
+UNKNOWN = idnumber.make("310101", date(1990, 1, 1), 11)
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """Passes requests on and remembers the bodies it saw."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.bodies: list[bytes] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.bodies.append(request.content)
+        return await self.inner.handle_async_request(request)
+
+
+def _adapter(transport: httpx.AsyncBaseTransport) -> HealthInsuranceAdapter:
+    client = httpx.AsyncClient(transport=transport)
+    return HealthInsuranceAdapter(SourceClient(Source.HEALTH_INSURANCE, client, base_url=BASE_URL))
+
+
+@pytest.fixture(scope="module")
+def expected(population: Population) -> dict[str, MedicalRecord]:
+    return insured_persons(population)
+
+
+@pytest.fixture
+def stand_in(population: Population) -> httpx.ASGITransport:
+    return httpx.ASGITransport(app=create_app(population))
+
+
+def _wire(**changes: object) -> dict[str, object]:
+    claim = {
+        "setl_id": "JS1",
+        "settled_on": "2026-03-04",
+        "med_type": "21",
+        "total_cost": 1234567,
+        "fund_paid": 1000000,
+        "self_paid": 234567,
+        "serious_illness": True,
+    }
+    item = {
+        "id_card_no": UNKNOWN,
+        "insutype": "390",
+        "insured_since": "2019-01-01",
+        "premium_year": 2026,
+        "annual_premium": 88000,
+        "premium_subsidy": 44000,
+        "claims": [claim],
+        "medical_assistance": [
+            {"paid_on": "2026-03-04", "kind": "DBJZ", "amount": 150001, "setl_id": "JS1"}
+        ],
+    }
+    for key, value in changes.items():
+        if key in claim:
+            claim[key] = value
+        else:
+            item[key] = value
+    return {"insured": [item]}
+
+
+def _answering(body: object) -> HealthInsuranceAdapter:
+    return _adapter(httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
+
+
+async def test_fen_become_exact_yuan_and_codes_become_enums():
+    result = await _answering(_wire()).fetch([UNKNOWN])
+    assert result[UNKNOWN] == [
+        MedicalRecord(
+            id_number=UNKNOWN,
+            scheme=MedicalScheme.RESIDENT,
+            insured_since=date(2019, 1, 1),
+            premium_year=2026,
+            annual_premium=Decimal("880.00"),
+            subsidised_premium=Decimal("440.00"),
+            claims=(
+                MedicalClaim(
+                    "JS1",
+                    date(2026, 3, 4),
+                    MedicalClaimKind.INPATIENT,
+                    Decimal("12345.67"),
+                    Decimal("10000.00"),
+                    True,
+                ),
+            ),
+            assistance=(
+                MedicalAssistancePayment(
+                    date(2026, 3, 4),
+                    MedicalAssistanceKind.SERIOUS_ILLNESS,
+                    Decimal("1500.01"),
+                    "JS1",
+                ),
+            ),
+        )
+    ]
+    record = result[UNKNOWN][0]
+    amounts = (
+        record.annual_premium,
+        record.personal_premium,
+        record.claims[0].total_cost,
+        record.claims[0].out_of_pocket,
+        record.assistance[0].amount,
+    )
+    assert [str(a) for a in amounts] == ["880.00", "440.00", "12345.67", "2345.67", "1500.01"]
+
+
+async def test_the_stand_in_round_trips_every_insured_person(
+    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, MedicalRecord]
+):
+    keys = [m.id_number for m in population.members()]
+    result = await _adapter(stand_in).fetch(keys)
+    assert {k: v[0] for k, v in result.items() if v} == expected
+
+
+async def test_every_key_is_answered_and_unknown_ones_with_an_empty_list(
+    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, MedicalRecord]
+):
+    known = next(iter(expected))
+    uninsured = next(m.id_number for m in population.members() if m.id_number not in expected)
+    result = await _adapter(stand_in).fetch([UNKNOWN, known, uninsured])
+    assert result == {UNKNOWN: [], known: [expected[known]], uninsured: []}
+
+
+async def test_one_upstream_call_per_batch_of_at_most_500(
+    population: Population, stand_in: httpx.ASGITransport
+):
+    known = [m.id_number for m in population.members()]
+    # Born in 1900, so unknown to the population; 1001 distinct keys in all.
+    padding = [
+        idnumber.make("310101", date(1900, 1, 1) + timedelta(days=i), 1)
+        for i in range(1001 - len(known))
+    ]
+    keys = known + padding + known[:10]  # repeated keys are asked once
+    counting = Counting(stand_in)
+    result = await _adapter(counting).fetch(keys)
+    batches = [json.loads(body)["id_card_nos"] for body in counting.bodies]
+    assert [len(b) for b in batches] == [500, 500, 1]
+    assert [k for b in batches for k in b] == list(dict.fromkeys(keys))
+    assert set(result) == set(keys)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"unexpected": []},
+        {"insured": [{"id_card_no": UNKNOWN}]},
+        _wire(total_cost=12345.67),  # yuan where fen belong
+        _wire(total_cost="1234567"),
+        _wire(self_paid=1),  # disagrees with total_cost - fund_paid
+        _wire(fund_paid=2000000, self_paid=0),  # reimbursed more than it cost
+        _wire(premium_subsidy=90000),  # subsidy above the premium
+        _wire(settled_on="20260304"),
+    ],
+)
+async def test_a_malformed_body_is_bad_upstream_data(body: object):
+    with pytest.raises(BadUpstreamData):
+        await _answering(body).fetch([UNKNOWN])
+
+
+@pytest.mark.parametrize("change", [{"insutype": "320"}, {"med_type": "99"}])
+async def test_an_unknown_code_is_bad_upstream_data(change: dict[str, object]):
+    with pytest.raises(BadUpstreamData) as caught:
+        await _answering(_wire(**change)).fetch([UNKNOWN])
+    assert UNKNOWN not in str(caught.value)
+
+
+async def test_the_stand_in_publishes_its_openapi_and_refuses_bad_requests(
+    stand_in: httpx.ASGITransport,
+):
+    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
+        document = (await client.get("/openapi.json")).json()
+        too_many = await client.post("/v2/insured/query", json={"id_card_nos": ["x"] * 501})
+        wrong_shape = await client.post("/v2/insured/query", json={"idNumbers": []})
+    assert "/v2/insured/query" in document["paths"]
+    assert too_many.status_code == 400
+    assert wrong_shape.status_code == 400
+
+
+def _enrollments(population: Population, id_number: str, *statuses: EnrollmentStatus):
+    household = population.by_id[population.by_id_number[id_number].household_id]
+    return [e for e in household.enrollments if e.status in statuses]
+
+
+def _active(population: Population, id_number: str) -> set[AssistanceCategory]:
+    return {e.category for e in _enrollments(population, id_number, EnrollmentStatus.ACTIVE)}
+
+
+def test_records_agree_with_civil_affairs(
+    population: Population, expected: dict[str, MedicalRecord]
+):
+    """Premium subsidy follows the categories civil affairs holds (低保 and 特困 in full,
+    低收入 in part, none without assistance or severe disability); claims fall in the window
+    and after insurance began, itself after birth; medical assistance goes only to people
+    enrolled (active or suspended) in a category other than 临时救助 on the claim's date,
+    never above what they owed; every 低保 or 特困 recipient is insured; minors are on the
+    resident scheme."""
+    for member in population.members():
+        held = _active(population, member.id_number)
+        record = expected.get(member.id_number)
+        if held & FULL_SUBSIDY:
+            assert record is not None
+            if record.scheme is MedicalScheme.RESIDENT:
+                assert record.subsidised_premium == record.annual_premium
+        if record is None:
+            continue
+        if age_on(member.birth_date, AS_OF) < 18:
+            assert record.scheme is MedicalScheme.RESIDENT
+        severe = member.disability_grade in (1, 2)
+        if not held and not severe:
+            assert record.subsidised_premium == 0
+        partly = not held & FULL_SUBSIDY and AssistanceCategory.LOW_INCOME in held
+        if partly and not severe and record.scheme is MedicalScheme.RESIDENT:
+            assert 0 < record.subsidised_premium < record.annual_premium
+        assert 0 <= record.subsidised_premium <= record.annual_premium
+        assert member.birth_date <= record.insured_since <= AS_OF
+        for claim in record.claims:
+            assert max(CLAIMS_FROM, record.insured_since) <= claim.settled_on <= AS_OF
+            assert 0 <= claim.reimbursed <= claim.total_cost
+        claims = {c.settlement_id: c for c in record.claims}
+        enrolled = _enrollments(
+            population, member.id_number, EnrollmentStatus.ACTIVE, EnrollmentStatus.SUSPENDED
+        )
+        for payment in record.assistance:
+            assert payment.settlement_id is not None
+            claim = claims[payment.settlement_id]
+            assert claim.settled_on <= payment.paid_on <= AS_OF
+            assert any(
+                e.since <= claim.settled_on
+                for e in enrolled
+                if e.category is not AssistanceCategory.TEMPORARY
+            )
+        owed = sum(c.out_of_pocket for c in record.claims)
+        assert sum(p.amount for p in record.assistance) <= owed
+
+
+def test_illness_disability_and_poverty_show_in_the_costs(
+    population: Population, expected: dict[str, MedicalRecord]
+):
+    """The chronically ill claim more than others, and every active 支出型贫困 household
+    carries heavy costs (over 20,000 yuan of its own in two years) with a serious illness."""
+    counts: dict[bool, list[int]] = defaultdict(list)
+    for member in population.members():
+        if member.id_number in expected:
+            counts[member.chronic_illness].append(len(expected[member.id_number].claims))
+    assert sum(counts[True]) / len(counts[True]) > 3 * sum(counts[False]) / len(counts[False])
+    poor = [
+        h
+        for h in population.households
+        if AssistanceCategory.EXPENDITURE_POVERTY in _active(population, h.head.id_number)
+    ]
+    assert poor
+    for household in poor:
+        records = [expected[m.id_number] for m in household.members if m.id_number in expected]
+        claims = [c for r in records for c in r.claims]
+        assert sum(c.out_of_pocket for c in claims) > 20_000
+        assert any(c.serious_illness for c in claims)
+
+
+def test_nearly_everyone_is_insured_and_recipients_mostly_as_residents(
+    population: Population, expected: dict[str, MedicalRecord]
+):
+    members = list(population.members())
+    assert len(expected) >= 0.95 * len(members)
+    recipients = [
+        expected[m.id_number]
+        for m in members
+        if AssistanceCategory.MINIMUM_LIVING in _active(population, m.id_number)
+    ]
+    residents = [r for r in recipients if r.scheme is MedicalScheme.RESIDENT]
+    assert len(residents) > 0.8 * len(recipients)
+
+
+def _record(
+    id_number: str, *claims: MedicalClaim, assistance: Decimal = Decimal(0)
+) -> MedicalRecord:
+    payments = (
+        (
+            MedicalAssistancePayment(
+                date(2026, 1, 2), MedicalAssistanceKind.INPATIENT, assistance, None
+            ),
+        )
+        if assistance
+        else ()
+    )
+    return MedicalRecord(
+        id_number,
+        MedicalScheme.RESIDENT,
+        date(2020, 1, 1),
+        2026,
+        Decimal("880.00"),
+        Decimal("880.00"),
+        claims,
+        payments,
+    )
+
+
+def test_the_section_adds_up_the_members_once_and_lists_the_uninsured():
+    stay = MedicalClaim(
+        "S1",
+        date(2026, 1, 2),
+        MedicalClaimKind.INPATIENT,
+        Decimal("50000.00"),
+        Decimal("35000.50"),
+        True,
+    )
+    visit = MedicalClaim(
+        "S2",
+        date(2026, 2, 3),
+        MedicalClaimKind.OUTPATIENT,
+        Decimal("300.00"),
+        Decimal("180.00"),
+        False,
+    )
+    mother = _record("A", stay, assistance=Decimal("12000.00"))
+    child = _record("B", visit)
+    section = MedicalSection.from_records(
+        ["A", "B", "C", "A"], {"A": [mother], "B": [child], "C": [], "D": [_record("D", stay)]}
+    )
+    assert [p.id_number for p in section.insured] == ["A", "B"]
+    assert section.uninsured_id_numbers == ["C"]
+    assert section.total_cost == Decimal("50300.00")
+    assert section.total_out_of_pocket == Decimal("15119.50")
+    assert section.total_assistance == Decimal("12000.00")
+    assert section.serious_illness is True
+    assert section.insured[0].personal_premium == 0
+    assert section.insured[0].claims[0].out_of_pocket == Decimal("14999.50")

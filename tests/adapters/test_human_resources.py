@@ -1,0 +1,343 @@
+import json
+from collections.abc import AsyncIterator
+from datetime import date
+from decimal import Decimal
+from statistics import mean
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from adapters.base import BadUpstreamData
+from adapters.http import SourceClient
+from adapters.human_resources import (
+    EmploymentRecord,
+    EmploymentService,
+    EmploymentServiceKind,
+    EmploymentStatus,
+    HumanResourcesAdapter,
+    WageBand,
+)
+from adapters.records import age_on
+from adapters.sandbox import human_resources as stand_in
+from adapters.sandbox.population import AS_OF, Population
+from adapters.vocabulary import AssistanceCategory, HukouType, Source, WorkAbility
+from schema.sections.employment import EmploymentSection
+
+URL = "http://127.0.0.1:8105"  # the human-resources stand-in's port (tests.conftest.sandbox_url)
+UNKNOWN = "310101199001010011"
+A, B = "310110197505050013", "310110195808080025"
+E = EmploymentStatus
+WORKING = (E.EMPLOYED, E.FLEXIBLE)
+
+
+@pytest.fixture(scope="module")
+def app(population: Population) -> Starlette:
+    return stand_in.create_app(population)
+
+
+class Counting(httpx.AsyncBaseTransport):
+    """The stand-in in-process, counting the calls that reach it."""
+
+    def __init__(self, app: Starlette) -> None:
+        self._app = httpx.ASGITransport(app=app)
+        self.calls = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        return await self._app.handle_async_request(request)
+
+
+@pytest.fixture
+def counting(app: Starlette) -> Counting:
+    return Counting(app)
+
+
+@pytest.fixture
+async def adapter(counting: Counting) -> AsyncIterator[HumanResourcesAdapter]:
+    async with httpx.AsyncClient(transport=counting) as client:
+        yield HumanResourcesAdapter(SourceClient(Source.HUMAN_RESOURCES, client, base_url=URL))
+
+
+def _mocked(body: bytes, seen: list[httpx.Request] | None = None) -> HumanResourcesAdapter:
+    def handler(request: httpx.Request) -> httpx.Response:
+        if seen is not None:
+            seen.append(request)
+        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    return HumanResourcesAdapter(SourceClient(Source.HUMAN_RESOURCES, client, base_url=URL))
+
+
+# Written as the bureau writes it: amounts with two decimals, codes as bare integers.
+WIRE = f"""{{"Result": [
+  {{"IdCardNo": "{A}", "EmploymentStatusCode": 21, "WageBandCode": null,
+    "ContributionMonths": 96, "LastContributionMonth": "2025-06-01", "MonthlyPension": null,
+    "UnemploymentRegDate": "2025-07-14",
+    "Services": [{{"ServiceTypeCode": 2, "ServiceDate": "2025-08-02"}},
+                 {{"ServiceTypeCode": 1, "ServiceDate": "2025-10-20"}}]}},
+  {{"IdCardNo": "{B}", "EmploymentStatusCode": 41, "WageBandCode": null,
+    "ContributionMonths": 372, "LastContributionMonth": "2018-07-01", "MonthlyPension": 4120.50,
+    "UnemploymentRegDate": null, "Services": []}}
+], "Total": 2}}""".encode()
+
+
+async def test_the_bureau_format_maps_to_hub_records():
+    seen: list[httpx.Request] = []
+    result = await _mocked(WIRE, seen).fetch([A, B, UNKNOWN])
+    assert result == {
+        A: [
+            EmploymentRecord(
+                id_number=A,
+                status=E.REGISTERED_UNEMPLOYED,
+                wage_band=None,
+                contribution_months=96,
+                last_contribution_month=date(2025, 6, 1),
+                monthly_pension=None,
+                unemployment_registered_on=date(2025, 7, 14),
+                services=(
+                    EmploymentService(EmploymentServiceKind.JOB_REFERRAL, date(2025, 8, 2)),
+                    EmploymentService(
+                        EmploymentServiceKind.VOCATIONAL_TRAINING, date(2025, 10, 20)
+                    ),
+                ),
+            )
+        ],
+        B: [
+            EmploymentRecord(
+                id_number=B,
+                status=E.RETIRED,
+                wage_band=None,
+                contribution_months=372,
+                last_contribution_month=date(2018, 7, 1),
+                monthly_pension=Decimal("4120.50"),
+                unemployment_registered_on=None,
+                services=(),
+            )
+        ],
+        UNKNOWN: [],
+    }
+    pension = result[B][0].monthly_pension
+    assert str(pension) == "4120.50"  # exact yuan and fen, not a float's digits
+    assert [r.url.path for r in seen] == ["/rs/api/PersonQuery"]
+    assert json.loads(seen[0].read()) == {"IdCardNos": [A, B, UNKNOWN]}
+
+
+def _person(**changes: object) -> dict[str, object]:
+    person: dict[str, object] = {
+        "IdCardNo": A,
+        "EmploymentStatusCode": 11,
+        "WageBandCode": 2,
+        "ContributionMonths": 12,
+        "LastContributionMonth": "2026-09-01",
+        "MonthlyPension": None,
+        "UnemploymentRegDate": None,
+        "Services": [],
+    }
+    person.update(changes)
+    return person
+
+
+def _body(*people: dict[str, object], total: object = None) -> bytes:
+    return json.dumps({"Result": people, "Total": len(people) if total is None else total}).encode()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"Results": []}',
+        _body(_person(), total=2),
+        b'{"Result": {"x": 1}, "Total": 1}',
+        _body(_person(ContributionMonths="12")),
+        _body(_person(LastContributionMonth="2026/09/01")),
+        _body(_person(MonthlyPension=4120.505)),
+        _body(_person(MonthlyPension="4120.50")),
+        _body(_person(Services={"ServiceTypeCode": 1})),
+        _body({"IdCardNo": A}),
+    ],
+    ids=[
+        "no-result",
+        "total-disagrees",
+        "result-not-list",
+        "months-string",
+        "date-slashes",
+        "amount-below-fen",
+        "amount-string",
+        "services-not-list",
+        "fields-missing",
+    ],
+)
+async def test_a_body_outside_the_contract_is_bad_upstream_data(body: bytes):
+    with pytest.raises(BadUpstreamData) as caught:
+        await _mocked(body).fetch([A])
+    assert caught.value.source is Source.HUMAN_RESOURCES
+    assert A not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        _person(EmploymentStatusCode=99),
+        _person(EmploymentStatusCode="11"),
+        _person(WageBandCode=True),
+        _person(WageBandCode=5),
+        _person(Services=[{"ServiceTypeCode": 7, "ServiceDate": "2026-01-05"}]),
+    ],
+    ids=["status", "status-as-string", "band-as-bool", "band", "service"],
+)
+async def test_an_unknown_code_is_bad_upstream_data(person: dict[str, object]):
+    with pytest.raises(BadUpstreamData):
+        await _mocked(_body(person)).fetch([A])
+
+
+async def test_the_stand_in_answers_what_it_built_and_nothing_for_children(
+    adapter: HumanResourcesAdapter, population: Population
+):
+    built = stand_in.build_records(population)
+    ids = [m.id_number for m in population.members()]
+    result = await adapter.fetch([*ids, UNKNOWN])
+    assert result == {**{i: [built[i]] if i in built else [] for i in ids}, UNKNOWN: []}
+    for m in population.members():
+        assert bool(result[m.id_number]) == (age_on(m.birth_date, AS_OF) >= 16)
+
+
+async def test_one_call_per_500_keys_and_each_key_once(
+    adapter: HumanResourcesAdapter, counting: Counting, population: Population
+):
+    ids = [m.id_number for m in population.members()]
+    fillers = [f"3101151990010{i:05d}" for i in range(1001 - len(ids))]
+    keys = [*ids, *fillers, *ids[:10]]  # 1,001 distinct keys, some asked twice
+    result = await adapter.fetch(keys)
+    assert counting.calls == 3
+    assert set(result) == set(keys)
+    assert sum(len(r) for r in result.values()) == len(stand_in.build_records(population))
+
+
+async def test_the_stand_in_refuses_oversized_and_misshapen_requests(app: Starlette):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        path = URL + "/rs/api/PersonQuery"
+        too_many = await client.post(path, json={"IdCardNos": [UNKNOWN] * 501})
+        wrong_key = await client.post(path, json={"idCardNos": [UNKNOWN]})
+        not_strings = await client.post(path, json={"IdCardNos": [310101199001010011]})
+        exactly_500 = await client.post(path, json={"IdCardNos": [UNKNOWN] * 500})
+    assert [too_many.status_code, wrong_key.status_code, not_strings.status_code] == [400] * 3
+    assert too_many.json()["error"]["code"] == "BAD_REQUEST"
+    assert exactly_500.json() == {"Result": [], "Total": 0}
+
+
+async def test_the_stand_in_writes_amounts_with_two_decimals(
+    app: Starlette, population: Population
+):
+    # A pension such as 4120.50, which a plain JSON encoder would write as 4120.5.
+    retiree = next(
+        r
+        for r in stand_in.build_records(population).values()
+        if r.monthly_pension is not None and (r.monthly_pension * 10) % 1 == 0
+    )
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        response = await client.post(
+            URL + "/rs/api/PersonQuery", json={"IdCardNos": [retiree.id_number]}
+        )
+    assert f'"MonthlyPension":{retiree.monthly_pension:.2f}' in response.text
+
+
+async def test_the_stand_in_publishes_its_openapi_document(app: Starlette):
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
+        response = await client.get(URL + "/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert set(document["paths"]) == {"/rs/api/PersonQuery"}
+    assert "Person" in document["components"]["schemas"]
+
+
+async def test_records_agree_with_civil_affairs_across_the_population(
+    adapter: HumanResourcesAdapter, population: Population
+):
+    result = await adapter.fetch([m.id_number for m in population.members()])
+    pensions: dict[HukouType, list[Decimal]] = {HukouType.URBAN: [], HukouType.RURAL: []}
+    at_retirement_age = retired = 0
+    for h in population.households:
+        for m in h.members:
+            age = age_on(m.birth_date, AS_OF)
+            if age < 16:
+                assert result[m.id_number] == []
+                continue
+            (r,) = result[m.id_number]
+            pensionable = age >= stand_in.retirement_age(m.sex)
+            at_retirement_age += pensionable
+            retired += r.status is E.RETIRED
+            if r.status is E.RETIRED:
+                assert pensionable
+                assert r.monthly_pension is not None
+                pensions[h.hukou_type].append(r.monthly_pension)
+            else:
+                assert r.monthly_pension is None
+            if m.work_ability is WorkAbility.NONE and not pensionable:
+                assert r.status is E.NOT_IN_LABOUR_FORCE
+            assert (r.wage_band is not None) == (r.status in WORKING)
+            assert (r.unemployment_registered_on is not None) == (
+                r.status is E.REGISTERED_UNEMPLOYED
+            )
+            # Contributions fit inside a working life and never come from the future.
+            assert (r.contribution_months > 0) == (r.last_contribution_month is not None)
+            assert r.contribution_months <= (age - 15) * 12
+            if r.last_contribution_month is not None:
+                assert r.last_contribution_month.day == 1
+                assert r.last_contribution_month < AS_OF.replace(day=1)
+            for service in r.services:
+                assert service.provided_on <= AS_OF
+                if r.unemployment_registered_on and service.kind is not (
+                    EmploymentServiceKind.PUBLIC_WELFARE_POST
+                ):
+                    assert service.provided_on >= r.unemployment_registered_on
+    assert retired > 0.75 * at_retirement_age  # men 60+, women 55+ mostly retired
+    # Rural residents draw the small 城乡居民 pension, urban retirees the 职工 one.
+    assert mean(pensions[HukouType.RURAL]) < mean(pensions[HukouType.URBAN])
+
+
+async def test_unstable_income_and_zero_employment_households_show_up(
+    adapter: HumanResourcesAdapter, population: Population
+):
+    result = await adapter.fetch([m.id_number for m in population.members()])
+    jobless: dict[bool, list[bool]] = {True: [], False: []}
+    zero_employment = 0
+    for h in population.households:
+        unstable = any(
+            e.category is AssistanceCategory.MINIMUM_LIVING and not e.income_stable
+            for e in h.enrollments
+        )
+        records = [r for m in h.members for r in result[m.id_number]]
+        for m in h.members:
+            if m.work_ability is WorkAbility.FULL and age_on(m.birth_date, AS_OF) >= 18:
+                (r,) = result[m.id_number]
+                if r.status is not E.RETIRED:
+                    jobless[unstable].append(r.status is not E.EMPLOYED)
+        able = any(
+            m.work_ability is not WorkAbility.NONE
+            and 16 <= age_on(m.birth_date, AS_OF) < stand_in.retirement_age(m.sex)
+            for m in h.members
+        )
+        if able and not any(r.status in WORKING for r in records):
+            zero_employment += 1
+            section = EmploymentSection.from_records([m.id_number for m in h.members], result)
+            registered = any(r.status is E.REGISTERED_UNEMPLOYED for r in records)
+            assert section.zero_employment == registered
+    assert mean(jobless[True]) > mean(jobless[False])
+    assert 0 < zero_employment < len(population) / 2
+
+
+def test_the_section_lists_members_once_in_order_and_flags_zero_employment():
+    def record(id_number: str, status: EmploymentStatus) -> EmploymentRecord:
+        band = WageBand.BELOW_MINIMUM if status in WORKING else None
+        return EmploymentRecord(id_number, status, band, 0, None, None, None, ())
+
+    head, spouse = record(A, E.REGISTERED_UNEMPLOYED), record(B, E.NOT_IN_LABOUR_FORCE)
+    records = {B: [spouse], A: [head], UNKNOWN: []}
+    section = EmploymentSection.from_records([A, B, UNKNOWN, A], records)
+    assert [p.id_number for p in section.members] == [A, B]
+    assert [p.status for p in section.members] == [E.REGISTERED_UNEMPLOYED, E.NOT_IN_LABOUR_FORCE]
+    assert section.zero_employment
+    working = {**records, B: [record(B, E.FLEXIBLE)]}
+    assert not EmploymentSection.from_records([A, B], working).zero_employment
+    nobody_seeking = {B: [spouse]}
+    assert not EmploymentSection.from_records([A, B], nobody_seeking).zero_employment
