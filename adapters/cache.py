@@ -1,5 +1,8 @@
 """A per-record TTL cache with stale-if-error, in front of any adapter's ``fetch``.
 
+Both are off unless configured (``cache_ttl``, ``stale_ttl``): by default every answer
+asks the departments, and a department that fails leaves its section null.
+
 Fresh records (younger than ``cache_ttl``) are served without asking the department;
 the rest are fetched in one batch. When that fetch fails, records younger than
 ``stale_ttl`` stand in, labelled STALE with the time they were fetched; keys with
@@ -36,6 +39,7 @@ class Sourced(Generic[R]):
     freshness: Freshness
     as_of: datetime  # when the department gave them
     latency_ms: float  # how long this request waited for them
+    failure: SourceError | None = None  # why a STALE copy stands in
 
 
 class RecordCache(Generic[R]):
@@ -93,14 +97,16 @@ class CachedSource(Generic[R]):
                 result[key] = (
                     exc
                     if stale is None
-                    else Sourced(stale[0], Freshness.STALE, _utc(stale[1]), _ms(started))
+                    else Sourced(stale[0], Freshness.STALE, _utc(stale[1]), _ms(started), exc)
                 )
             return result
         now = self._clock()
         latency = _ms(started)
+        keep = self._policy.cache_ttl > 0 or self._policy.stale_ttl > 0
         for key in missing:
             records = fetched.get(key, ())
-            self._cache.put(key, records, now)
+            if keep:
+                self._cache.put(key, records, now)
             result[key] = Sourced(records, Freshness.LIVE, _utc(now), latency)
         return result
 

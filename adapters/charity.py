@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading
+from adapters.http import SourceClient, chunks, reading, spread
 from adapters.vocabulary import District, Source
 
 # The federation's dates are Shanghai calendar days; Shanghai has had no DST since 1991.
@@ -121,14 +121,9 @@ class CharityAdapter:
         result: dict[str, list[CharityAid]] = {key: [] for key in keys}
         for chunk in chunks(keys):
             body = await self._http.post("/charity/aid/lookup", {"beneficiary_ids": chunk})
-            # Only this chunk's persons: another chunk's answer may repeat household aid.
-            wanted = set(chunk)
             with reading(self.source):
-                for item in body["aid"]:
-                    aid = _aid(item)
-                    for id_number in aid.concerns:
-                        if id_number in wanted:
-                            result[id_number].append(aid)
+                aid = [_aid(item) for item in body["aid"]]
+            spread(aid, lambda a: a.concerns, chunk, result)
         return result
 
     async def organisations(self) -> list[CharityOrganisation]:

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading
+from adapters.http import SourceClient, chunks, reading, spread
 from adapters.vocabulary import District, Source
 
 
@@ -118,16 +118,9 @@ class EmergencyManagementAdapter:
         result: dict[str, list[DisasterRecord]] = {key: [] for key in keys}
         for chunk in chunks(keys):
             body = await self._http.post("/em/relief/query", {"persons": chunk})
-            # Only this chunk's persons: another chunk's answer may repeat the household.
-            wanted = set(chunk)
             with reading(self.source):
-                for item in body["events"]:
-                    event = _event(item)
-                    for household in item["households"]:
-                        record = _record(event, household)
-                        for id_number in record.member_id_numbers:
-                            if id_number in wanted:
-                                result[id_number].append(record)
+                records = [record for item in body["events"] for record in _records(item)]
+            spread(records, lambda r: r.member_id_numbers, chunk, result)
         return result
 
     async def health(self) -> Health:
@@ -166,6 +159,12 @@ def _event(item: dict[str, Any]) -> DisasterEvent:
         occurred_on=_day(item["occurDate"]),
         districts=tuple(District.from_code(code) for code in item["regionCodes"]),
     )
+
+
+def _records(item: dict[str, Any]) -> list[DisasterRecord]:
+    """One record per household the event affected."""
+    event = _event(item)
+    return [_record(event, household) for household in item["households"]]
 
 
 def _record(event: DisasterEvent, item: dict[str, Any]) -> DisasterRecord:

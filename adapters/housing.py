@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading
+from adapters.http import SourceClient, chunks, reading, spread
 from adapters.vocabulary import District, Source
 
 
@@ -88,13 +88,8 @@ class HousingAdapter:
             )
             with reading(self.source):
                 dwellings = [_dwelling(item) for item in _list(body["dwellings"])]
-            asked = set(chunk)
-            for dwelling in dwellings:
-                for occupant in dwelling.occupants:
-                    listed = result.get(occupant)
-                    # Chunks are disjoint, so only a repeat inside one answer can double up.
-                    if occupant in asked and listed is not None and dwelling not in listed:
-                        listed.append(dwelling)
+            # A dwelling, or an occupant, repeated inside one answer is still listed once.
+            spread(dict.fromkeys(dwellings), lambda d: dict.fromkeys(d.occupants), chunk, result)
         return result
 
     async def health(self) -> Health:

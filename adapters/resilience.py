@@ -43,8 +43,8 @@ class Policy:
     breaker_failures: int = 5  # consecutive failed calls that open the breaker
     breaker_reset: float = 30.0  # seconds open before one trial call is let through
     max_concurrency: int = 32  # calls in flight to this source from one worker
-    cache_ttl: float = 30.0  # seconds a record is served without asking again
-    stale_ttl: float = 6 * 3600.0  # how old a record may be to stand in when the source fails
+    cache_ttl: float = 0.0  # seconds a record is served without asking again (0: always ask)
+    stale_ttl: float = 0.0  # how old a record may be to stand in when the source fails
     cache_entries: int = 100_000
 
 

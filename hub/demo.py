@@ -26,7 +26,7 @@ EXAMPLE = """\
   civilAffairs { enrollments { category since } } } } } }"""
 
 
-def _wait_healthy(ports: list[int], timeout: float = 60.0) -> None:
+def wait_healthy(ports: list[int], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     pending = list(ports)
     while pending:
@@ -72,7 +72,7 @@ def run(settings: Settings) -> int:
         ]
     )
     try:
-        _wait_healthy([SANDBOX_PORTS[source] for source in SERVED])
+        wait_healthy([SANDBOX_PORTS[source] for source in SERVED])
         asyncio.run(_prepare(settings))
         url = f"http://{settings.host}:{settings.port}/graphql"
         query = EXAMPLE.replace("\n", " ")

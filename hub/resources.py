@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.registry import AdapterConfig, Adapters
+from adapters.transports import make_transport
 from adapters.vocabulary import Source
 from hub.db.session import create_engine, session_factory
 from hub.settings import Settings
@@ -35,10 +36,7 @@ class Resources:
     ) -> Resources:
         """Build everything; ``transport`` replaces the network (tests, in-process stand-ins)."""
         engine = create_engine(settings.database_url)
-        http = httpx.AsyncClient(
-            transport=transport,
-            limits=httpx.Limits(max_connections=200, max_keepalive_connections=100),
-        )
+        http = httpx.AsyncClient(transport=transport or make_transport(settings.http_transport))
         return cls(
             settings=settings,
             engine=engine,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.resilience import Policy
@@ -31,9 +31,11 @@ class SourceSettings(BaseModel):
     breaker_failures: int = Field(default=5, ge=1, description="failures that open the breaker")
     breaker_reset: float = Field(default=30.0, gt=0, description="seconds before a trial call")
     max_concurrency: int = Field(default=32, ge=1, description="calls in flight per worker")
-    cache_ttl: float = Field(default=30.0, ge=0, description="seconds a record is reused")
+    cache_ttl: float = Field(
+        default=0.0, ge=0, description="seconds a record is reused without asking (0: off)"
+    )
     stale_ttl: float = Field(
-        default=6 * 3600.0, ge=0, description="how old a record may stand in for a failed source"
+        default=0.0, ge=0, description="how old a record may stand in for a failed source (0: off)"
     )
 
     def headers(self) -> dict[str, str]:
@@ -91,6 +93,18 @@ class Settings(BaseSettings):
         default_factory=lambda: _sandbox(Source.EMERGENCY_MANAGEMENT)
     )
     charity: SourceSettings = Field(default_factory=lambda: _sandbox(Source.CHARITY))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sandbox_urls_by_default(cls, data: Any) -> Any:
+        # Setting one field of a department (HUB_CHARITY__TIMEOUT=2) keeps the others'
+        # defaults, the stand-in's URL included.
+        if isinstance(data, dict):
+            for source in Source:
+                given = data.get(source.value)
+                if isinstance(given, dict) and "base_url" not in given:
+                    data[source.value] = {"base_url": _sandbox(source).base_url, **given}
+        return data
 
     @field_validator("host")
     @classmethod

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import strawberry
-from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
-from schema.errors import is_expected
+from schema.errors import Notices, is_expected
 from schema.household import HouseholdQuery
 from schema.sources import SourcesQuery
 
@@ -21,7 +21,12 @@ class Query(HouseholdQuery, SourcesQuery):
 
 def build(*, mask_errors: bool = True) -> strawberry.Schema:
     """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off."""
-    extensions: list[Callable[[], SchemaExtension]] = []
+    # Parsing and validating the same documents again is most of a request's CPU.
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=512),
+        lambda: ValidationCache(maxsize=512),
+        Notices,
+    ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
     return strawberry.Schema(

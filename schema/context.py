@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
+from graphql import GraphQLError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
@@ -26,6 +27,7 @@ class Context:
     resources: Resources
     loaders: Loaders
     today: date
+    notices: list[GraphQLError] = field(default_factory=list)  # errors beside served data
 
     @classmethod
     def build(cls, request: Request, resources: Resources) -> Context:

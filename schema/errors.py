@@ -6,9 +6,13 @@ logged with the request id.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from graphql import GraphQLError
+from graphql.pyutils import Path
+from strawberry.extensions import SchemaExtension
 
 from adapters.base import SourceError
 from adapters.idnumber import InvalidIdNumber
@@ -41,6 +45,32 @@ def source_error(exc: SourceError) -> HubError:
         source=exc.source.name,
         retryable=exc.retryable,
     )
+
+
+def stale_notice(exc: SourceError, as_of: datetime, path: Path) -> HubError:
+    """Said beside a section served from an earlier copy because its department failed."""
+    error = HubError(
+        f"The {exc.source.name} source could not answer: {exc.message}; "
+        f"showing its data as of {as_of.isoformat()}.",
+        exc.code,
+        source=exc.source.name,
+        retryable=exc.retryable,
+        stale=True,
+        asOf=as_of.isoformat(),
+    )
+    error.path = path.as_list()
+    return error
+
+
+class Notices(SchemaExtension):
+    """Adds the errors resolvers noted without failing (``Context.notices``) to the answer."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        notices = getattr(self.execution_context.context, "notices", None)
+        if notices and result is not None and hasattr(result, "errors"):
+            result.errors = [*(result.errors or []), *notices]
 
 
 def is_expected(error: GraphQLError) -> bool:

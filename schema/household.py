@@ -18,7 +18,7 @@ from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, Hu
 from hub.index import search
 from hub.index.search import HouseholdFilter, IndexEntry
 from schema.context import Info
-from schema.errors import bad_input, invalid_id_number, source_error
+from schema.errors import bad_input, invalid_id_number, source_error, stale_notice
 from schema.loaders import SectionData
 from schema.person import Person
 from schema.sections.charity import CharitySection
@@ -158,15 +158,30 @@ async def _civil_affairs(info: Info, household_id: str) -> records.Household | N
         sourced = await info.context.loaders.civil_affairs_by_household.load(household_id)
     except SourceError as exc:
         raise source_error(exc) from exc
-    return sourced.records[0] if sourced else None
+    if sourced is None:
+        return None
+    _note_if_stale(info, sourced)
+    return sourced.records[0]
 
 
 async def section(info: Info, source: Source, household_id: str) -> SectionData[Any] | None:
-    """A department's records for a household, or a GraphQL error naming the department."""
+    """A department's records for a household, or a GraphQL error naming the department.
+
+    A stale copy standing in for a failed department is served, with an error beside it
+    that names the department and says how old the copy is.
+    """
     try:
-        return await info.context.loaders.section_by_household[source].load(household_id)
+        data = await info.context.loaders.section_by_household[source].load(household_id)
     except SourceError as exc:
         raise source_error(exc) from exc
+    if data is not None:
+        _note_if_stale(info, data)
+    return data
+
+
+def _note_if_stale(info: Info, outcome: Sourced[Any] | SectionData[Any]) -> None:
+    if outcome.freshness is Freshness.STALE and outcome.failure is not None:
+        info.context.notices.append(stale_notice(outcome.failure, outcome.as_of, info.path))
 
 
 @strawberry.type(description="Pagination state of a connection (Relay).")

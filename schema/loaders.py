@@ -37,6 +37,7 @@ class SectionData(Generic[R]):
     freshness: Freshness
     as_of: datetime
     latency_ms: float
+    failure: SourceError | None = None  # why a STALE copy stands in
 
 
 def _batch(
@@ -72,6 +73,7 @@ def _merge(
         ),
         as_of=min(s.as_of for s in found),
         latency_ms=max(s.latency_ms for s in found),
+        failure=next((s.failure for s in found if s.failure is not None), None),
     )
 
 

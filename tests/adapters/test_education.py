@@ -1,56 +1,34 @@
-import json
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
 import httpx
 import pytest
 
 from adapters import idnumber
-from adapters.base import BadUpstreamData
 from adapters.education import (
-    EducationAdapter,
     EducationAid,
     EducationAidKind,
     EducationDifficulty,
     SchoolStage,
     StudentRecord,
 )
-from adapters.http import SourceClient
 from adapters.records import age_on
-from adapters.sandbox.education import STAGE_AGES, create_app, students
+from adapters.registry import Adapters
+from adapters.sandbox.education import STAGE_AGES, students
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, Source
 from schema.sections.education import EducationSection
+from tests.adapters.conftest import assert_bad_upstream_data, mocked
+from tests.conftest import sandbox_url
 
-BASE_URL = "http://127.0.0.1:8103"
+SOURCE = Source.EDUCATION
+# Unknown to the population, and the student of the wire samples below.
 UNKNOWN = idnumber.make("310104", date(2014, 5, 6), 21)
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Passes requests on and remembers the bodies it saw."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.bodies: list[bytes] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.bodies.append(request.content)
-        return await self.inner.handle_async_request(request)
-
-
-def _adapter(transport: httpx.AsyncBaseTransport) -> EducationAdapter:
-    client = httpx.AsyncClient(transport=transport)
-    return EducationAdapter(SourceClient(Source.EDUCATION, client, base_url=BASE_URL))
 
 
 @pytest.fixture(scope="module")
 def expected(population: Population) -> dict[str, StudentRecord]:
     return students(population)
-
-
-@pytest.fixture
-def stand_in(population: Population) -> httpx.ASGITransport:
-    return httpx.ASGITransport(app=create_app(population))
 
 
 def _wire(**changes: object) -> dict[str, object]:
@@ -89,12 +67,8 @@ def _wire(**changes: object) -> dict[str, object]:
     return {"students": [student], "missing": []}
 
 
-def _answering(body: object) -> EducationAdapter:
-    return _adapter(httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
-
-
 async def test_bureau_codes_dates_and_yuan_strings_become_hub_values():
-    result = await _answering(_wire()).fetch([UNKNOWN])
+    result = await mocked(SOURCE, _wire()).fetch([UNKNOWN])
     assert result[UNKNOWN] == [
         StudentRecord(
             id_number=UNKNOWN,
@@ -118,55 +92,24 @@ async def test_bureau_codes_dates_and_yuan_strings_become_hub_values():
     assert str(result[UNKNOWN][0].aid[0].amount) == "472.50"
 
 
-async def test_the_stand_in_round_trips_every_student(
-    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
-):
-    keys = [m.id_number for m in population.members()]
-    result = await _adapter(stand_in).fetch(keys)
-    assert {k: v[0] for k, v in result.items() if v} == expected
-    amounts = [a.amount for r in expected.values() for a in r.aid if a.amount is not None]
+async def test_cash_aid_comes_in_yuan_and_fen(adapters: Adapters, population: Population):
+    result = await adapters[SOURCE].fetch([m.id_number for m in population.members()])
+    aid = [a for records in result.values() for r in records for a in r.aid]
+    amounts = [a.amount for a in aid if a.amount is not None]
     assert amounts
     assert all(a.as_tuple().exponent == -2 for a in amounts)
 
 
-async def test_every_key_is_answered_and_unknown_ones_with_an_empty_list(
-    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
-):
-    student = next(iter(expected))
-    adult = next(m.id_number for m in population.members() if m.id_number not in expected)
-    result = await _adapter(stand_in).fetch([UNKNOWN, student, adult])
-    assert result == {UNKNOWN: [], student: [expected[student]], adult: []}
-
-
 async def test_the_stand_in_lists_the_id_numbers_it_does_not_know(
-    stand_in: httpx.ASGITransport, expected: dict[str, StudentRecord]
+    http: httpx.AsyncClient, expected: dict[str, StudentRecord]
 ):
     student = next(iter(expected))
-    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
-        response = await client.post(
-            "/api/students/lookup", json={"sfzhList": [UNKNOWN, student, UNKNOWN]}
-        )
+    response = await http.post(
+        sandbox_url(SOURCE) + "/api/students/lookup", json={"sfzhList": [UNKNOWN, student, UNKNOWN]}
+    )
     body = response.json()
     assert [s["sfzh"] for s in body["students"]] == [student]
     assert body["missing"] == [UNKNOWN]
-
-
-async def test_one_upstream_call_per_batch_of_at_most_500(
-    population: Population, stand_in: httpx.ASGITransport
-):
-    known = [m.id_number for m in population.members()]
-    # Born in 1900, so unknown to the population; 1001 distinct keys in all.
-    padding = [
-        idnumber.make("310101", date(1900, 1, 1) + timedelta(days=i), 1)
-        for i in range(1001 - len(known))
-    ]
-    keys = known + padding + known[:10]  # repeated keys are asked once
-    counting = Counting(stand_in)
-    result = await _adapter(counting).fetch(keys)
-    batches = [json.loads(body)["sfzhList"] for body in counting.bodies]
-    assert [len(b) for b in batches] == [500, 500, 1]
-    assert [k for b in batches for k in b] == list(dict.fromkeys(keys))
-    assert set(result) == set(keys)
 
 
 @pytest.mark.parametrize(
@@ -184,29 +127,14 @@ async def test_one_upstream_call_per_batch_of_at_most_500(
     ],
 )
 async def test_a_malformed_body_is_bad_upstream_data(body: object):
-    with pytest.raises(BadUpstreamData):
-        await _answering(body).fetch([UNKNOWN])
+    await assert_bad_upstream_data(SOURCE, body, UNKNOWN)
 
 
 @pytest.mark.parametrize(
     "change", [{"stageCode": "51"}, {"difficultyLevel": "4"}, {"aidTypeCode": "JXJ"}]
 )
 async def test_an_unknown_code_is_bad_upstream_data(change: dict[str, object]):
-    with pytest.raises(BadUpstreamData) as caught:
-        await _answering(_wire(**change)).fetch([UNKNOWN])
-    assert UNKNOWN not in str(caught.value)
-
-
-async def test_the_stand_in_publishes_its_openapi_and_refuses_bad_requests(
-    stand_in: httpx.ASGITransport,
-):
-    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
-        document = (await client.get("/openapi.json")).json()
-        too_many = await client.post("/api/students/lookup", json={"sfzhList": ["x"] * 501})
-        wrong_shape = await client.post("/api/students/lookup", json={"id_card_nos": []})
-    assert "/api/students/lookup" in document["paths"]
-    assert too_many.status_code == 400
-    assert wrong_shape.status_code == 400
+    await assert_bad_upstream_data(SOURCE, _wire(**change), UNKNOWN)
 
 
 LEVEL_OF = {

@@ -1,67 +1,31 @@
-import json
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import pairwise
 from typing import Any
 
-import httpx
 import pytest
 
-from adapters import idnumber
-from adapters.base import BadUpstreamData
 from adapters.emergency_management import (
     DisasterDamageLevel,
     DisasterEvent,
     DisasterRecord,
     DisasterReliefStage,
     DisasterType,
-    EmergencyManagementAdapter,
     ReliefPayment,
 )
-from adapters.http import SourceClient
-from adapters.sandbox.emergency_management import create_app
-from adapters.sandbox.population import AS_OF, Population, generate
+from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import District, Source
 from schema.sections.disaster import DisasterSection
+from tests.adapters.conftest import assert_bad_upstream_data, holdings, mocked
 
+SOURCE = Source.EMERGENCY_MANAGEMENT
 Damage = DisasterDamageLevel
 Stage = DisasterReliefStage
-BASE_URL = "http://127.0.0.1:8106"
 COAST = {District.PUDONG, District.JINSHAN, District.FENGXIAN, District.CHONGMING, District.BAOSHAN}
 
 
-class Recording(httpx.AsyncBaseTransport):
-    """Passes requests to the stand-in and keeps their bodies."""
-
-    def __init__(self, app) -> None:
-        self._inner = httpx.ASGITransport(app=app)
-        self.bodies: list[dict[str, Any]] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.bodies.append(json.loads(request.content))
-        return await self._inner.handle_async_request(request)
-
-
-def _adapter(transport: httpx.AsyncBaseTransport) -> EmergencyManagementAdapter:
-    client = httpx.AsyncClient(transport=transport)
-    return EmergencyManagementAdapter(
-        SourceClient(Source.EMERGENCY_MANAGEMENT, client, base_url=BASE_URL)
-    )
-
-
-def _answering(body) -> EmergencyManagementAdapter:
-    return _adapter(httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
-
-
-@pytest.fixture(scope="module")
-def large() -> Population:
-    return generate(7, 1500)
-
-
 async def _everyone(population: Population) -> dict[str, list[DisasterRecord]]:
-    adapter = _adapter(httpx.ASGITransport(app=create_app(population)))
-    result = await adapter.fetch([m.id_number for m in population.members()])
-    return {key: list(records) for key, records in result.items()}
+    return await holdings(SOURCE, population)
 
 
 HEAD, SPOUSE, CHILD = "310115197001010013", "310115197205050028", "310115200808080035"
@@ -93,8 +57,7 @@ def _with_household(**changes: Any) -> dict[str, Any]:
 
 
 async def test_a_household_event_becomes_one_record_under_each_requested_member():
-    adapter = _answering({"events": [TYPHOON_EVENT]})
-    result = await adapter.fetch([SPOUSE, HEAD])
+    result = await mocked(SOURCE, {"events": [TYPHOON_EVENT]}).fetch([SPOUSE, HEAD])
     expected = DisasterRecord(
         event=DisasterEvent(
             "ZH2024091601",
@@ -116,74 +79,19 @@ async def test_a_household_event_becomes_one_record_under_each_requested_member(
     assert expected.total_relief == Decimal("4900.5")
 
 
-async def test_every_key_is_answered_and_unknown_persons_get_an_empty_list(population):
-    everyone = await _everyone(population)
-    hit = next(key for key, records in everyone.items() if records)
-    unknown = idnumber.make("310101", date(1990, 1, 1), 11)
-    result = await _adapter(httpx.ASGITransport(app=create_app(population))).fetch([hit, unknown])
-    assert result == {hit: everyone[hit], unknown: []}
-
-
-async def test_one_upstream_call_per_batch_of_at_most_500_persons(population):
-    known = [m.id_number for m in population.members()]
-    filler = [
-        idnumber.make("310104", date(1980, 1, 1) + timedelta(days=i), 21)
-        for i in range(1001 - len(known))
-    ]
-    transport = Recording(create_app(population))
-    result = await _adapter(transport).fetch(known + filler + known[:5])
-    assert [len(b["persons"]) for b in transport.bodies] == [500, 500, 1]
-    assert len(result) == 1001
-
-
-async def test_a_household_split_across_batches_is_listed_once_per_member():
-    def answer(request: httpx.Request) -> httpx.Response:
-        persons = json.loads(request.content)["persons"]
-        return httpx.Response(
-            200, json={"events": [TYPHOON_EVENT] if (HEAD in persons or SPOUSE in persons) else []}
-        )
-
-    filler = [idnumber.make("310104", date(1980, 1, 1) + timedelta(days=i), 21) for i in range(499)]
-    result = await _adapter(httpx.MockTransport(answer)).fetch([HEAD, *filler, SPOUSE])
-    assert len(result[HEAD]) == len(result[SPOUSE]) == 1
-    assert result[HEAD][0].member_id_numbers == (HEAD, SPOUSE, CHILD)
-
-
 @pytest.mark.parametrize(
     "body",
     [
-        {"unexpected": []},
         {"events": [{**TYPHOON_EVENT, "typeCode": "Z"}]},
         {"events": [{**TYPHOON_EVENT, "occurDate": "2024-09-16"}]},
         {"events": [{**TYPHOON_EVENT, "regionCodes": ["999999"]}]},
         _with_household(damageCode="9"),
         _with_household(relief=[{"stageCode": "01", "amount": 2650, "payDate": "2024/09/18"}]),
     ],
-    ids=["shape", "event-type", "date-format", "district", "damage-code", "numeric-amount"],
+    ids=["event-type", "date-format", "district", "damage-code", "numeric-amount"],
 )
 async def test_unreadable_answers_are_bad_upstream_data(body):
-    with pytest.raises(BadUpstreamData) as caught:
-        await _answering(body).fetch([HEAD])
-    assert caught.value.source is Source.EMERGENCY_MANAGEMENT
-    assert HEAD not in str(caught.value)
-
-
-async def test_a_body_that_is_not_json_is_bad_upstream_data():
-    adapter = _adapter(httpx.MockTransport(lambda r: httpx.Response(200, content=b"{oops")))
-    with pytest.raises(BadUpstreamData):
-        await adapter.fetch([HEAD])
-
-
-async def test_the_stand_in_refuses_bad_requests_and_publishes_its_contract(population):
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=create_app(population)), base_url=BASE_URL
-    ) as client:
-        too_many = await client.post("/em/relief/query", json={"persons": [HEAD] * 501})
-        wrong = await client.post("/em/relief/query", json={"idNumbers": [HEAD]})
-        document = await client.get("/openapi.json")
-    assert too_many.status_code == wrong.status_code == 400
-    assert wrong.json()["error"]["code"] == "BAD_REQUEST"
-    assert "/em/relief/query" in document.json()["paths"]
+    await assert_bad_upstream_data(SOURCE, body, HEAD)
 
 
 async def test_records_agree_with_civil_affairs(large):

@@ -1,15 +1,10 @@
-import json
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 
-import httpx
 import pytest
 
-from adapters import idnumber
-from adapters.base import BadUpstreamData
 from adapters.health_insurance import (
-    HealthInsuranceAdapter,
     MedicalAssistanceKind,
     MedicalAssistancePayment,
     MedicalClaim,
@@ -17,47 +12,19 @@ from adapters.health_insurance import (
     MedicalRecord,
     MedicalScheme,
 )
-from adapters.http import SourceClient
 from adapters.records import age_on
-from adapters.sandbox.health_insurance import (
-    CLAIMS_FROM,
-    FULL_SUBSIDY,
-    create_app,
-    insured_persons,
-)
+from adapters.sandbox.health_insurance import CLAIMS_FROM, FULL_SUBSIDY, insured_persons
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, Source
 from schema.sections.medical import MedicalSection
+from tests.adapters.conftest import UNKNOWN, assert_bad_upstream_data, mocked
 
-BASE_URL = "http://127.0.0.1:8102"
-UNKNOWN = idnumber.make("310101", date(1990, 1, 1), 11)
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """Passes requests on and remembers the bodies it saw."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.bodies: list[bytes] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.bodies.append(request.content)
-        return await self.inner.handle_async_request(request)
-
-
-def _adapter(transport: httpx.AsyncBaseTransport) -> HealthInsuranceAdapter:
-    client = httpx.AsyncClient(transport=transport)
-    return HealthInsuranceAdapter(SourceClient(Source.HEALTH_INSURANCE, client, base_url=BASE_URL))
+SOURCE = Source.HEALTH_INSURANCE
 
 
 @pytest.fixture(scope="module")
 def expected(population: Population) -> dict[str, MedicalRecord]:
     return insured_persons(population)
-
-
-@pytest.fixture
-def stand_in(population: Population) -> httpx.ASGITransport:
-    return httpx.ASGITransport(app=create_app(population))
 
 
 def _wire(**changes: object) -> dict[str, object]:
@@ -90,12 +57,8 @@ def _wire(**changes: object) -> dict[str, object]:
     return {"insured": [item]}
 
 
-def _answering(body: object) -> HealthInsuranceAdapter:
-    return _adapter(httpx.MockTransport(lambda request: httpx.Response(200, json=body)))
-
-
 async def test_fen_become_exact_yuan_and_codes_become_enums():
-    result = await _answering(_wire()).fetch([UNKNOWN])
+    result = await mocked(SOURCE, _wire()).fetch([UNKNOWN])
     assert result[UNKNOWN] == [
         MedicalRecord(
             id_number=UNKNOWN,
@@ -135,45 +98,9 @@ async def test_fen_become_exact_yuan_and_codes_become_enums():
     assert [str(a) for a in amounts] == ["880.00", "440.00", "12345.67", "2345.67", "1500.01"]
 
 
-async def test_the_stand_in_round_trips_every_insured_person(
-    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, MedicalRecord]
-):
-    keys = [m.id_number for m in population.members()]
-    result = await _adapter(stand_in).fetch(keys)
-    assert {k: v[0] for k, v in result.items() if v} == expected
-
-
-async def test_every_key_is_answered_and_unknown_ones_with_an_empty_list(
-    population: Population, stand_in: httpx.ASGITransport, expected: dict[str, MedicalRecord]
-):
-    known = next(iter(expected))
-    uninsured = next(m.id_number for m in population.members() if m.id_number not in expected)
-    result = await _adapter(stand_in).fetch([UNKNOWN, known, uninsured])
-    assert result == {UNKNOWN: [], known: [expected[known]], uninsured: []}
-
-
-async def test_one_upstream_call_per_batch_of_at_most_500(
-    population: Population, stand_in: httpx.ASGITransport
-):
-    known = [m.id_number for m in population.members()]
-    # Born in 1900, so unknown to the population; 1001 distinct keys in all.
-    padding = [
-        idnumber.make("310101", date(1900, 1, 1) + timedelta(days=i), 1)
-        for i in range(1001 - len(known))
-    ]
-    keys = known + padding + known[:10]  # repeated keys are asked once
-    counting = Counting(stand_in)
-    result = await _adapter(counting).fetch(keys)
-    batches = [json.loads(body)["id_card_nos"] for body in counting.bodies]
-    assert [len(b) for b in batches] == [500, 500, 1]
-    assert [k for b in batches for k in b] == list(dict.fromkeys(keys))
-    assert set(result) == set(keys)
-
-
 @pytest.mark.parametrize(
     "body",
     [
-        {"unexpected": []},
         {"insured": [{"id_card_no": UNKNOWN}]},
         _wire(total_cost=12345.67),  # yuan where fen belong
         _wire(total_cost="1234567"),
@@ -184,27 +111,12 @@ async def test_one_upstream_call_per_batch_of_at_most_500(
     ],
 )
 async def test_a_malformed_body_is_bad_upstream_data(body: object):
-    with pytest.raises(BadUpstreamData):
-        await _answering(body).fetch([UNKNOWN])
+    await assert_bad_upstream_data(SOURCE, body, UNKNOWN)
 
 
 @pytest.mark.parametrize("change", [{"insutype": "320"}, {"med_type": "99"}])
 async def test_an_unknown_code_is_bad_upstream_data(change: dict[str, object]):
-    with pytest.raises(BadUpstreamData) as caught:
-        await _answering(_wire(**change)).fetch([UNKNOWN])
-    assert UNKNOWN not in str(caught.value)
-
-
-async def test_the_stand_in_publishes_its_openapi_and_refuses_bad_requests(
-    stand_in: httpx.ASGITransport,
-):
-    async with httpx.AsyncClient(transport=stand_in, base_url=BASE_URL) as client:
-        document = (await client.get("/openapi.json")).json()
-        too_many = await client.post("/v2/insured/query", json={"id_card_nos": ["x"] * 501})
-        wrong_shape = await client.post("/v2/insured/query", json={"idNumbers": []})
-    assert "/v2/insured/query" in document["paths"]
-    assert too_many.status_code == 400
-    assert wrong_shape.status_code == 400
+    await assert_bad_upstream_data(SOURCE, _wire(**change), UNKNOWN)
 
 
 def _enrollments(population: Population, id_number: str, *statuses: EnrollmentStatus):

@@ -1,72 +1,31 @@
 import json
-from collections.abc import AsyncIterator
 from datetime import date
 from decimal import Decimal
 from statistics import mean
 
 import httpx
 import pytest
-from starlette.applications import Starlette
 
-from adapters.base import BadUpstreamData
-from adapters.http import SourceClient
 from adapters.human_resources import (
     EmploymentRecord,
     EmploymentService,
     EmploymentServiceKind,
     EmploymentStatus,
-    HumanResourcesAdapter,
     WageBand,
 )
 from adapters.records import age_on
-from adapters.sandbox import human_resources as stand_in
+from adapters.registry import Adapters
+from adapters.sandbox.human_resources import build_records, retirement_age
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, HukouType, Source, WorkAbility
 from schema.sections.employment import EmploymentSection
+from tests.adapters.conftest import UNKNOWN, assert_bad_upstream_data, mocked
+from tests.conftest import sandbox_url
 
-URL = "http://127.0.0.1:8105"  # the human-resources stand-in's port (tests.conftest.sandbox_url)
-UNKNOWN = "310101199001010011"
+SOURCE = Source.HUMAN_RESOURCES
 A, B = "310110197505050013", "310110195808080025"
 E = EmploymentStatus
 WORKING = (E.EMPLOYED, E.FLEXIBLE)
-
-
-@pytest.fixture(scope="module")
-def app(population: Population) -> Starlette:
-    return stand_in.create_app(population)
-
-
-class Counting(httpx.AsyncBaseTransport):
-    """The stand-in in-process, counting the calls that reach it."""
-
-    def __init__(self, app: Starlette) -> None:
-        self._app = httpx.ASGITransport(app=app)
-        self.calls = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.calls += 1
-        return await self._app.handle_async_request(request)
-
-
-@pytest.fixture
-def counting(app: Starlette) -> Counting:
-    return Counting(app)
-
-
-@pytest.fixture
-async def adapter(counting: Counting) -> AsyncIterator[HumanResourcesAdapter]:
-    async with httpx.AsyncClient(transport=counting) as client:
-        yield HumanResourcesAdapter(SourceClient(Source.HUMAN_RESOURCES, client, base_url=URL))
-
-
-def _mocked(body: bytes, seen: list[httpx.Request] | None = None) -> HumanResourcesAdapter:
-    def handler(request: httpx.Request) -> httpx.Response:
-        if seen is not None:
-            seen.append(request)
-        return httpx.Response(200, content=body, headers={"content-type": "application/json"})
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    return HumanResourcesAdapter(SourceClient(Source.HUMAN_RESOURCES, client, base_url=URL))
 
 
 # Written as the bureau writes it: amounts with two decimals, codes as bare integers.
@@ -84,7 +43,7 @@ WIRE = f"""{{"Result": [
 
 async def test_the_bureau_format_maps_to_hub_records():
     seen: list[httpx.Request] = []
-    result = await _mocked(WIRE, seen).fetch([A, B, UNKNOWN])
+    result = await mocked(SOURCE, WIRE, seen).fetch([A, B, UNKNOWN])
     assert result == {
         A: [
             EmploymentRecord(
@@ -145,7 +104,6 @@ def _body(*people: dict[str, object], total: object = None) -> bytes:
 @pytest.mark.parametrize(
     "body",
     [
-        b'{"Results": []}',
         _body(_person(), total=2),
         b'{"Result": {"x": 1}, "Total": 1}',
         _body(_person(ContributionMonths="12")),
@@ -156,7 +114,6 @@ def _body(*people: dict[str, object], total: object = None) -> bytes:
         _body({"IdCardNo": A}),
     ],
     ids=[
-        "no-result",
         "total-disagrees",
         "result-not-list",
         "months-string",
@@ -168,10 +125,7 @@ def _body(*people: dict[str, object], total: object = None) -> bytes:
     ],
 )
 async def test_a_body_outside_the_contract_is_bad_upstream_data(body: bytes):
-    with pytest.raises(BadUpstreamData) as caught:
-        await _mocked(body).fetch([A])
-    assert caught.value.source is Source.HUMAN_RESOURCES
-    assert A not in str(caught.value)
+    await assert_bad_upstream_data(SOURCE, body, A)
 
 
 @pytest.mark.parametrize(
@@ -186,74 +140,28 @@ async def test_a_body_outside_the_contract_is_bad_upstream_data(body: bytes):
     ids=["status", "status-as-string", "band-as-bool", "band", "service"],
 )
 async def test_an_unknown_code_is_bad_upstream_data(person: dict[str, object]):
-    with pytest.raises(BadUpstreamData):
-        await _mocked(_body(person)).fetch([A])
-
-
-async def test_the_stand_in_answers_what_it_built_and_nothing_for_children(
-    adapter: HumanResourcesAdapter, population: Population
-):
-    built = stand_in.build_records(population)
-    ids = [m.id_number for m in population.members()]
-    result = await adapter.fetch([*ids, UNKNOWN])
-    assert result == {**{i: [built[i]] if i in built else [] for i in ids}, UNKNOWN: []}
-    for m in population.members():
-        assert bool(result[m.id_number]) == (age_on(m.birth_date, AS_OF) >= 16)
-
-
-async def test_one_call_per_500_keys_and_each_key_once(
-    adapter: HumanResourcesAdapter, counting: Counting, population: Population
-):
-    ids = [m.id_number for m in population.members()]
-    fillers = [f"3101151990010{i:05d}" for i in range(1001 - len(ids))]
-    keys = [*ids, *fillers, *ids[:10]]  # 1,001 distinct keys, some asked twice
-    result = await adapter.fetch(keys)
-    assert counting.calls == 3
-    assert set(result) == set(keys)
-    assert sum(len(r) for r in result.values()) == len(stand_in.build_records(population))
-
-
-async def test_the_stand_in_refuses_oversized_and_misshapen_requests(app: Starlette):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-        path = URL + "/rs/api/PersonQuery"
-        too_many = await client.post(path, json={"IdCardNos": [UNKNOWN] * 501})
-        wrong_key = await client.post(path, json={"idCardNos": [UNKNOWN]})
-        not_strings = await client.post(path, json={"IdCardNos": [310101199001010011]})
-        exactly_500 = await client.post(path, json={"IdCardNos": [UNKNOWN] * 500})
-    assert [too_many.status_code, wrong_key.status_code, not_strings.status_code] == [400] * 3
-    assert too_many.json()["error"]["code"] == "BAD_REQUEST"
-    assert exactly_500.json() == {"Result": [], "Total": 0}
+    await assert_bad_upstream_data(SOURCE, _body(person), A)
 
 
 async def test_the_stand_in_writes_amounts_with_two_decimals(
-    app: Starlette, population: Population
+    http: httpx.AsyncClient, population: Population
 ):
     # A pension such as 4120.50, which a plain JSON encoder would write as 4120.5.
     retiree = next(
         r
-        for r in stand_in.build_records(population).values()
+        for r in build_records(population).values()
         if r.monthly_pension is not None and (r.monthly_pension * 10) % 1 == 0
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-        response = await client.post(
-            URL + "/rs/api/PersonQuery", json={"IdCardNos": [retiree.id_number]}
-        )
+    response = await http.post(
+        sandbox_url(SOURCE) + "/rs/api/PersonQuery", json={"IdCardNos": [retiree.id_number]}
+    )
     assert f'"MonthlyPension":{retiree.monthly_pension:.2f}' in response.text
 
 
-async def test_the_stand_in_publishes_its_openapi_document(app: Starlette):
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app)) as client:
-        response = await client.get(URL + "/openapi.json")
-    assert response.status_code == 200
-    document = response.json()
-    assert set(document["paths"]) == {"/rs/api/PersonQuery"}
-    assert "Person" in document["components"]["schemas"]
-
-
 async def test_records_agree_with_civil_affairs_across_the_population(
-    adapter: HumanResourcesAdapter, population: Population
+    adapters: Adapters, population: Population
 ):
-    result = await adapter.fetch([m.id_number for m in population.members()])
+    result = await adapters[SOURCE].fetch([m.id_number for m in population.members()])
     pensions: dict[HukouType, list[Decimal]] = {HukouType.URBAN: [], HukouType.RURAL: []}
     at_retirement_age = retired = 0
     for h in population.households:
@@ -263,7 +171,7 @@ async def test_records_agree_with_civil_affairs_across_the_population(
                 assert result[m.id_number] == []
                 continue
             (r,) = result[m.id_number]
-            pensionable = age >= stand_in.retirement_age(m.sex)
+            pensionable = age >= retirement_age(m.sex)
             at_retirement_age += pensionable
             retired += r.status is E.RETIRED
             if r.status is E.RETIRED:
@@ -296,9 +204,9 @@ async def test_records_agree_with_civil_affairs_across_the_population(
 
 
 async def test_unstable_income_and_zero_employment_households_show_up(
-    adapter: HumanResourcesAdapter, population: Population
+    adapters: Adapters, population: Population
 ):
-    result = await adapter.fetch([m.id_number for m in population.members()])
+    result = await adapters[SOURCE].fetch([m.id_number for m in population.members()])
     jobless: dict[bool, list[bool]] = {True: [], False: []}
     zero_employment = 0
     for h in population.households:
@@ -314,7 +222,7 @@ async def test_unstable_income_and_zero_employment_households_show_up(
                     jobless[unstable].append(r.status is not E.EMPLOYED)
         able = any(
             m.work_ability is not WorkAbility.NONE
-            and 16 <= age_on(m.birth_date, AS_OF) < stand_in.retirement_age(m.sex)
+            and 16 <= age_on(m.birth_date, AS_OF) < retirement_age(m.sex)
             for m in h.members
         )
         if able and not any(r.status in WORKING for r in records):

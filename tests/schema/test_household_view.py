@@ -10,7 +10,6 @@ from adapters.sandbox.transport import InProcessTransport
 from adapters.vocabulary import Source
 from hub.settings import Settings
 from tests.conftest import faults, source_settings
-from tests.schema.conftest import GraphQL
 
 SECTIONS = {
     Source.CIVIL_AFFAIRS: "civilAffairs",
@@ -118,24 +117,18 @@ async def test_a_failing_department_nulls_only_its_own_section(
     assert {s["state"] for n, s in status.items() if n != source.name} == {"OK"}
 
 
-async def test_a_failed_department_is_served_stale_from_the_cache(
-    hub_client, settings: Settings, transport, population: Population
+async def test_by_default_a_department_stopped_after_a_good_answer_leaves_its_section_null(
+    gql, transport, population: Population
 ):
-    # The test settings reuse nothing (cache_ttl 0) but keep records to stand in.
-    assert settings.charity.stale_ttl > 0
-    gql = GraphQL(hub_client)
     household = population.households[4]
     first = await gql(HOUSEHOLD, id=household.id)
+    assert first["data"]["household"]["charity"] is not None
     faults(transport, Source.CHARITY).down = True
     second = await gql(HOUSEHOLD, id=household.id)
-    assert "errors" not in second
-    node = second["data"]["household"]
-    assert node["charity"] == first["data"]["household"]["charity"]
-    status = {s["source"]: s for s in node["sources"]}
-    assert status["CHARITY"]["state"] == "STALE"
-    assert status["CHARITY"]["asOf"] == next(
-        s["asOf"] for s in first["data"]["household"]["sources"] if s["source"] == "CHARITY"
-    )
+    assert second["data"]["household"]["charity"] is None
+    (error,) = second["errors"]
+    assert error["extensions"]["code"] == "SOURCE_UNAVAILABLE"
+    assert error["extensions"]["source"] == "CHARITY"
 
 
 async def test_query_sources_shows_health_and_the_breaker(gql, transport):
