@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, MetaData, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from hub.db.types import UTCDateTime
@@ -76,3 +76,91 @@ class SyncCursor(Base):
     source: Mapped[str] = mapped_column(String(32), primary_key=True)
     updated_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Client(Base):
+    """Who may call the hub: an agency, a charity, a partner region, an auditor, an operator."""
+
+    __tablename__ = "client"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # Agencies: their department (a Source value) and, optionally, the area they serve.
+    department: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(6))
+    street: Mapped[str | None] = mapped_column(String(64))
+    # Charities: their organisation ID in the charity federation's register.
+    organisation_id: Mapped[str | None] = mapped_column(String(64))
+    purposes: Mapped[str] = mapped_column(String(256))  # comma-separated Purpose values
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Token(Base):
+    """A bearer token of a client, stored only as its SHA-256 (tokens are random, 256 bits)."""
+
+    __tablename__ = "token"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("client.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Consent(Base):
+    """A household's consent to share its data with one charity (or any), for a purpose."""
+
+    __tablename__ = "consent"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    household_id: Mapped[str] = mapped_column(String(32), index=True)
+    organisation_id: Mapped[str | None] = mapped_column(String(64))  # None: any charity
+    purpose: Mapped[str] = mapped_column(String(32))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    recorded_by: Mapped[str] = mapped_column(String(36))  # client ID
+    version: Mapped[int] = mapped_column()
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class AuditEntry(Base):
+    """One access to household data, granted or denied; append-only and hash-chained.
+
+    ``seq`` is assigned by the appender under a lock, without gaps, and ``hash`` covers
+    every other column and the previous entry's hash, so that an altered, deleted,
+    inserted or reordered entry breaks the chain.
+    """
+
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    request_id: Mapped[str] = mapped_column(String(32))
+    client_id: Mapped[str | None] = mapped_column(String(36))
+    client_kind: Mapped[str | None] = mapped_column(String(16))
+    token_id: Mapped[str | None] = mapped_column(String(16))
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    operation: Mapped[str] = mapped_column(String(128))
+    households: Mapped[str] = mapped_column(Text)  # JSON list of household IDs
+    sections: Mapped[str] = mapped_column(Text)  # JSON list of section names
+    outcome: Mapped[str] = mapped_column(String(16))
+    break_glass: Mapped[bool] = mapped_column(Boolean)
+    justification: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditDisclosure(Base):
+    """Which households an audit entry concerns: an index for ``disclosures(householdId)``."""
+
+    __tablename__ = "audit_disclosure"
+
+    seq: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("audit_log.seq", ondelete="CASCADE"), primary_key=True
+    )
+    household_id: Mapped[str] = mapped_column(String(32), primary_key=True, index=True)

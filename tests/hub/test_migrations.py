@@ -7,7 +7,17 @@ from hub.db import migrate
 from hub.db.models import Base
 from hub.db.session import create_engine
 
-TABLES = {"household_index", "household_index_member", "household_index_enrollment", "sync_cursor"}
+TABLES = {
+    "household_index",
+    "household_index_member",
+    "household_index_enrollment",
+    "sync_cursor",
+    "client",
+    "token",
+    "consent",
+    "audit_log",
+    "audit_disclosure",
+}
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:
@@ -20,7 +30,7 @@ async def test_migrations_go_up_down_and_up_again(database_url: str):
     try:
         assert await migrate.current(engine) is None
         await migrate.upgrade(engine)
-        assert await migrate.current(engine) == "0001"
+        assert await migrate.current(engine) == "0002"
         assert await _tables(engine) >= TABLES
         await migrate.downgrade(engine, "base")
         assert await migrate.current(engine) is None
