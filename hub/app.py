@@ -19,9 +19,19 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 import schema
+from hub.auth.gate import AuthGate
+from hub.auth.principal import Principal
+from hub.ratelimit import (
+    MemoryRateLimiter,
+    RateLimiter,
+    RateLimitMiddleware,
+    RedisRateLimiter,
+    principal_token_id,
+)
 from hub.resources import Resources
 from hub.settings import Settings
 from schema.context import Context
+from schema.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +39,10 @@ log = logging.getLogger(__name__)
 class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__(
-            schema.build(mask_errors=not settings.development),
+            schema.build(
+                mask_errors=not settings.development,
+                limits=None if settings.development else limits(settings),
+            ),
             graphql_ide="graphiql" if settings.development else None,
             allow_queries_via_get=settings.development,
             subscription_protocols=(),
@@ -40,13 +53,31 @@ class HubGraphQL(GraphQL[Context, None]):
     ) -> Context:
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
-        return Context.build(request, resources)
+        principal: Principal = request.state.principal
+        return Context.build(request, resources, principal)
+
+
+def limits(settings: Settings) -> Limits:
+    return Limits(
+        max_depth=settings.max_depth,
+        max_aliases=settings.max_aliases,
+        max_tokens=settings.max_tokens,
+        max_cost=settings.max_cost,
+        max_page_size=settings.max_page_size,
+    )
 
 
 def create_app(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     """The hub as an ASGI app; ``transport`` replaces the network to the departments."""
+    limiter: RateLimiter = (
+        RedisRateLimiter(
+            settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_burst
+        )
+        if settings.redis_url
+        else MemoryRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -58,6 +89,7 @@ def create_app(
             yield
         finally:
             await resources.aclose()
+            await limiter.aclose()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -65,7 +97,15 @@ def create_app(
     graphql = HubGraphQL(settings)
     return Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql",
+                # The limit is per token, so it sits inside the gate that finds the token.
+                AuthGate(
+                    RateLimitMiddleware(graphql, limiter, principal_token_id),
+                    development=settings.development,
+                ),
+                methods=["GET", "POST"],
+            ),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,

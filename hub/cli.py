@@ -28,8 +28,10 @@ def _settings() -> Settings:
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
-def main(verbose: bool) -> None:
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
     """The social-assistance integration hub."""
+    ctx.obj = _settings()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -168,6 +170,15 @@ def demo() -> None:
 
     sys.exit(run(_settings()))
 
+
+def _register_admin() -> None:
+    from hub.admin import audit_group, clients, tokens
+
+    for group in (clients, tokens, audit_group):
+        main.add_command(group)
+
+
+_register_admin()
 
 if __name__ == "__main__":
     main()

@@ -7,6 +7,7 @@ would to the departments; Ctrl-C stops the hub and then the child.
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
@@ -18,12 +19,21 @@ import uvicorn
 from adapters.sandbox.server import SERVED
 from hub.db import migrate
 from hub.db.session import create_engine
+from hub.demo_access import DemoAccess, prepare
 from hub.jobs import run_sync
+from hub.resources import Resources
 from hub.settings import SANDBOX_PORTS, Settings
 
-EXAMPLE = """\
-{ households(first: 3) { totalCount edges { node { id district members { idNumber age }
+EXAMPLE = """{ households(first: 3) { totalCount edges { node { id district members { idNumber age }
   civilAffairs { enrollments { category since } } } } } }"""
+WHOLE = """{ household(id: "%s") { id district street members { idNumber name age }
+  civilAffairs { address enrollments { category status monthlyAmount } }
+  medical { seriousIllness totalOutOfPocket } education { difficulty students { stage } }
+  housing { dwellings { tenure } } employment { zeroEmployment members { status } }
+  disaster { impacts { damageLevel } } charity { totalAmount aid { organisationName amount } }
+  sources { source state } } }"""
+DISCLOSURES = """{ disclosures(householdId: "%s") { at clientName clientKind purpose operation
+  sections outcome } }"""
 
 
 def wait_healthy(ports: list[int], timeout: float = 60.0) -> None:
@@ -42,7 +52,7 @@ def wait_healthy(ports: list[int], timeout: float = 60.0) -> None:
         time.sleep(0.2)
 
 
-async def _prepare(settings: Settings) -> None:
+async def _prepare(settings: Settings) -> DemoAccess:
     engine = create_engine(settings.database_url)
     try:
         await migrate.upgrade(engine)
@@ -53,6 +63,45 @@ async def _prepare(settings: Settings) -> None:
         f"synced the index: {report.inserted} new, {report.updated} updated, "
         f"{report.removed} removed, {report.unchanged} unchanged"
     )
+    resources = Resources.open(settings)
+    try:
+        return await prepare(resources)
+    finally:
+        await resources.aclose()
+
+
+def _curl(url: str, token: str, purpose: str, query: str) -> str:
+    body = json.dumps({"query": " ".join(query.split())}, ensure_ascii=False)
+    return (
+        f"curl -s {url} -H 'Content-Type: application/json' "
+        f"-H 'Authorization: Bearer {token}' -H 'X-Purpose: {purpose}' -d '{body}'"
+    )
+
+
+def _explain(url: str, demo: DemoAccess) -> str:
+    whole = WHOLE % demo.consented_household
+    return f"""
+The hub serves {url} (GraphiQL in a browser; add the headers below in its Headers tab).
+
+Demo tokens (valid 7 days; new ones on every start):
+  caseworker (civil affairs, whole city): {demo.caseworker_token}
+  charity ({demo.charity_name}):          {demo.charity_token}
+  auditor:                                {demo.auditor_token}
+
+A caseworker lists households and sees one whole:
+{_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", EXAMPLE)}
+{_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", whole)}
+
+The charity sees {demo.consented_household} (it consented), masked and summarised:
+{_curl(url, demo.charity_token, "CHARITY_MATCHING", whole)}
+and {demo.unconsented_household} (no consent) exactly as if it did not exist:
+{_curl(url, demo.charity_token, "CHARITY_MATCHING", WHOLE % demo.unconsented_household)}
+
+The auditor sees who saw {demo.consented_household}, and why:
+{_curl(url, demo.auditor_token, "AUDIT", DISCLOSURES % demo.consented_household)}
+
+Check the audit log's hash chain with: .venv/bin/hub audit verify
+"""
 
 
 def run(settings: Settings) -> int:
@@ -73,14 +122,8 @@ def run(settings: Settings) -> int:
     )
     try:
         wait_healthy([SANDBOX_PORTS[source] for source in SERVED])
-        asyncio.run(_prepare(settings))
-        url = f"http://{settings.host}:{settings.port}/graphql"
-        query = EXAMPLE.replace("\n", " ")
-        click.echo(
-            f"\nThe hub serves {url} (GraphiQL in a browser).\nTry:\n\n"
-            f"curl -s {url} -H 'Content-Type: application/json' "
-            f'-d \'{{"query": "{query}"}}\'\n'
-        )
+        demo = asyncio.run(_prepare(settings))
+        click.echo(_explain(f"http://{settings.host}:{settings.port}/graphql", demo))
         uvicorn.run(
             create_app(settings),
             host=settings.host,

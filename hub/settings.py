@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.resilience import Policy
@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     sync_page_size: int = Field(default=500, ge=1, le=1000)
     max_page_size: int = Field(default=100, ge=1)
 
+    redis_url: str | None = Field(
+        default=None, description="shared rate-limit counters for several workers"
+    )
+    rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per token")
+    rate_limit_burst: int = Field(default=60, ge=1, description="requests at once per token")
+    max_depth: int = Field(default=12, ge=1)
+    max_aliases: int = Field(default=15, ge=0)
+    max_tokens: int = Field(default=2000, ge=1)
+    max_cost: int = Field(default=50_000, ge=1)
+
     http_transport: TransportKind = "aiohttp"
     request_deadline: float = Field(default=8.0, gt=0, description="seconds for one request")
 
@@ -106,20 +116,20 @@ class Settings(BaseSettings):
                     data[source.value] = {"base_url": _sandbox(source).base_url, **given}
         return data
 
-    @field_validator("host")
-    @classmethod
-    def _loopback_only(cls, value: str) -> str:
-        # Access control is not in place yet: the hub must not be reachable from outside.
-        host = "127.0.0.1" if value == "localhost" else value
+    @model_validator(mode="after")
+    def _development_on_loopback(self) -> Settings:
+        # Development mode shows GraphiQL, the schema and unmasked errors: never to a network.
+        host = "127.0.0.1" if self.host == "localhost" else self.host
         try:
             loopback = ipaddress.ip_address(host).is_loopback
         except ValueError:
             loopback = False
-        if not loopback:
+        if self.development and not loopback:
             raise ValueError(
-                f"HUB_HOST={value!r}: the hub serves loopback only until access control is on"
+                f"HUB_HOST={self.host!r}: development mode serves loopback only; "
+                "set HUB_ENV=production to listen beyond it"
             )
-        return value
+        return self
 
     @property
     def development(self) -> bool:

@@ -2,38 +2,76 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
+from schema.audit import AuditQuery
+from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import Notices, is_expected
 from schema.household import HouseholdQuery
+from schema.limits import Limits, production_config, production_extensions
+from schema.permissions import Permissions
 from schema.sources import SourcesQuery
+
+log = logging.getLogger(__name__)
 
 
 @strawberry.type(description="Read households and people across the seven departments.")
-class Query(HouseholdQuery, SourcesQuery):
+class Query(HouseholdQuery, ConsentQuery, AuditQuery, SourcesQuery):
     pass
 
 
-def build(*, mask_errors: bool = True) -> strawberry.Schema:
-    """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off."""
+@strawberry.type(description="Record the work that lives between departments.")
+class Mutation(ConsentMutation):
+    pass
+
+
+def build(*, mask_errors: bool = True, limits: Limits | None = None) -> strawberry.Schema:
+    """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off, and
+    ``limits`` (production) bounds depth, aliases, tokens and cost and hides the schema."""
     # Parsing and validating the same documents again is most of a request's CPU.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         Notices,
+        Permissions,
     ]
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
-    return strawberry.Schema(
+    if limits is not None:
+        extensions += production_extensions(limits)
+    return HubSchema(
         query=Query,
+        mutation=Mutation,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=production_config() if limits else StrawberryConfig(auto_camel_case=True),
     )
+
+
+class HubSchema(strawberry.Schema):
+    """Logs every error with the request it belongs to, before masking hides the detail."""
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        context = execution_context.context if execution_context else None
+        request_id = getattr(context, "request_id", "-")
+        for error in errors:
+            if is_expected(error):
+                log.info(
+                    "request %s: %s",
+                    request_id,
+                    error.extensions.get("code") if error.extensions else error.message,
+                )
+            else:
+                log.error("request %s: unexpected error", request_id, exc_info=error.original_error)
 
 
 def sdl() -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import strawberry
@@ -12,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from adapters.resilience import set_deadline
+from hub.auth.policy import Decision, Reach, Rule, reach
+from hub.auth.principal import Principal
 from hub.resources import Resources
 from hub.settings import Settings
-from schema.loaders import Loaders
+from schema.loaders import AccessLog, Loaders
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -27,19 +30,33 @@ class Context:
     resources: Resources
     loaders: Loaders
     today: date
+    now: datetime
+    principal: Principal
+    reach: Reach
+    access: AccessLog
+    request_id: str
     notices: list[GraphQLError] = field(default_factory=list)  # errors beside served data
+    decisions: dict[tuple[str, str], tuple[Decision, Rule | None]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, request: Request, resources: Resources) -> Context:
+    def build(cls, request: Request, resources: Resources, principal: Principal) -> Context:
         # Every department call made for this request must end within the deadline.
         set_deadline(resources.settings.request_deadline)
+        now = datetime.now(UTC)
+        scope = reach(principal)
+        access = AccessLog()
         return cls(
             request=request,
             settings=resources.settings,
             sessions=resources.sessions,
             resources=resources,
-            loaders=Loaders(resources),
-            today=datetime.now(SHANGHAI).date(),
+            loaders=Loaders(resources, reach=scope, now=now, access=access),
+            today=now.astimezone(SHANGHAI).date(),
+            now=now,
+            principal=principal,
+            reach=scope,
+            access=access,
+            request_id=getattr(request.state, "request_id", "") or uuid.uuid4().hex,
         )
 
 

@@ -19,6 +19,7 @@ from adapters.vocabulary import (
     Source,
     WorkAbility,
 )
+from hub.auth.principal import ClientKind, Purpose
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -120,5 +121,31 @@ described(
         "FULL": "有劳动能力: able to work.",
         "PARTIAL": "部分劳动能力: partly able to work.",
         "NONE": "无劳动能力: unable to work (minors, the elderly, severe disability).",
+    },
+)
+
+described(
+    Purpose,
+    "Why a request is made (X-Purpose header), recorded with every access.",
+    {
+        "CASE_MANAGEMENT": "个案管理: managing a household's case.",
+        "ELIGIBILITY_REVIEW": "资格审核: reviewing eligibility (动态管理复核).",
+        "PROACTIVE_OUTREACH": "主动发现: finding households in need before they apply.",
+        "CHARITY_MATCHING": "慈善对接: matching a household with charity aid.",
+        "CROSS_REGION_CHECK": "长三角协查: a partner region's cross-region question.",
+        "AUDIT": "审计: reviewing who saw what.",
+        "OPERATIONS": "运维: running the hub.",
+    },
+)
+
+described(
+    ClientKind,
+    "What sort of organisation a client of the hub is.",
+    {
+        "AGENCY": "政府部门: a department's caseworkers, optionally limited to an area.",
+        "CHARITY": "慈善组织: a charity organisation; consented households only.",
+        "PARTNER": "长三角伙伴地区: a partner region; cross-region questions only.",
+        "AUDITOR": "审计: reads the disclosure log.",
+        "OPERATOR": "运维: runs the hub.",
     },
 )

@@ -15,6 +15,7 @@ from adapters import idnumber, records
 from adapters.base import SourceError
 from adapters.cache import Freshness, Sourced
 from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType, Source
+from hub.auth.policy import Access, section_access
 from hub.index import search
 from hub.index.search import HouseholdFilter, IndexEntry
 from schema.context import Info
@@ -115,17 +116,29 @@ class Household:
     async def sources(self, info: Info) -> list[SourceStatus]:
         loaders = info.context.loaders
         hid = self.entry.household_id
-        civil, *sections = await asyncio.gather(
-            loaders.civil_affairs_by_household.load(hid),
-            *(loader.load(hid) for loader in loaders.section_by_household.values()),
+        principal = info.context.principal
+        # A section the caller may not see is not fetched at all: it is withheld.
+        shown = [s for s in Source if section_access(principal, s) is not Access.NONE]
+        outcomes = await asyncio.gather(
+            *(
+                loaders.civil_affairs_by_household.load(hid)
+                if source is Source.CIVIL_AFFAIRS
+                else loaders.section_by_household[source].load(hid)
+                for source in shown
+            ),
             return_exceptions=True,
         )
-        statuses = [_status(Source.CIVIL_AFFAIRS, civil)]
-        statuses += [
-            _status(source, outcome)
-            for source, outcome in zip(loaders.section_by_household, sections, strict=True)
+        found = dict(zip(shown, outcomes, strict=True))
+        return [
+            _status(source, found[source]) if source in found else _withheld(source)
+            for source in Source
         ]
-        return statuses
+
+
+def _withheld(source: Source) -> SourceStatus:
+    return SourceStatus(
+        source=source, state=SourceState.WITHHELD, as_of=None, latency_ms=None, error_code=None
+    )
 
 
 def _status(source: Source, outcome: object) -> SourceStatus:
@@ -256,6 +269,12 @@ class HouseholdQuery:
     @strawberry.field(description="A person by ID number, read live from civil affairs.")
     async def person(self, info: Info, id_number: str) -> Person | None:
         value = parse_id_number("idNumber", id_number)
+        # Only people of households in reach exist for the caller; the index says which.
+        household_id = await info.context.loaders.household_id_by_member.load(value)
+        if household_id is None:
+            return None
+        if await info.context.loaders.index_entry_by_id.load(household_id) is None:
+            return None
         try:
             member = await info.context.loaders.person_by_id_number.load(value)
         except SourceError as exc:
@@ -280,7 +299,14 @@ class HouseholdQuery:
             category=filter.category if filter else None,
         )
         async with info.context.sessions() as session:
-            page = await search.search(session, where=where, first=first, after=after_id)
+            page = await search.search(
+                session,
+                where=where,
+                first=first,
+                after=after_id,
+                reach=info.context.reach,
+                now=info.context.now,
+            )
         for entry in page.entries:
             info.context.loaders.index_entry_by_id.prime(entry.household_id, entry)
         edges = [

@@ -8,7 +8,7 @@ and hands each household its members' records with their provenance.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,7 @@ from adapters.base import SourceError
 from adapters.cache import CachedSource, Freshness, Sourced
 from adapters.records import Household, Member
 from adapters.vocabulary import Source
+from hub.auth.policy import Reach
 from hub.index import search
 from hub.index.search import IndexEntry
 from hub.resources import Resources
@@ -25,6 +26,17 @@ from hub.resources import Resources
 K = TypeVar("K")
 V = TypeVar("V")
 R = TypeVar("R")
+
+
+@dataclass
+class AccessLog:
+    """What one request disclosed, and refused, of which households (for the audit log)."""
+
+    granted: dict[str, set[str]] = field(default_factory=dict)  # household → parts seen
+    denied: set[str] = field(default_factory=set)
+
+    def saw(self, household_id: str, part: str) -> None:
+        self.granted.setdefault(household_id, set()).add(part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +92,20 @@ def _merge(
 class Loaders:
     """All loaders of one request, built in the context factory."""
 
-    def __init__(self, resources: Resources) -> None:
+    def __init__(
+        self, resources: Resources, *, reach: Reach, now: datetime, access: AccessLog
+    ) -> None:
         sessions = resources.sessions
         adapters = resources.adapters
 
         async def index_entries(ids: Sequence[str]) -> dict[str, IndexEntry]:
             async with sessions() as session:
-                return await search.entries_by_id(session, ids)
+                found = await search.entries_by_id(session, ids, reach=reach, now=now)
+                missing = [i for i in ids if i not in found]
+                # A household that exists but is out of reach is answered as missing,
+                # and the refusal is logged.
+                access.denied.update(await search.existing(session, missing))
+                return found
 
         async def household_ids(id_numbers: Sequence[str]) -> dict[str, str]:
             async with sessions() as session:

@@ -19,6 +19,7 @@ class SourceState(enum.Enum):
     OK = "OK"
     STALE = "STALE"
     UNAVAILABLE = "UNAVAILABLE"
+    WITHHELD = "WITHHELD"
 
 
 described(
@@ -28,6 +29,7 @@ described(
         "OK": "Read from the department for this answer (or within its cache time).",
         "STALE": "The department failed; an earlier copy is shown, as of `asOf`.",
         "UNAVAILABLE": "The department failed and no earlier copy exists; its section is null.",
+        "WITHHELD": "Not shared with this caller by policy; its section is null.",
     },
 )
 described(

@@ -7,11 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
-from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember
+from hub.auth.policy import Reach
+from hub.db.models import Consent, IndexedEnrollment, IndexedHousehold, IndexedMember
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,21 +43,68 @@ class Page:
     has_next_page: bool
 
 
-async def entries_by_id(session: AsyncSession, ids: Sequence[str]) -> dict[str, IndexEntry]:
+def in_reach(reach: Reach, now: datetime) -> list[ColumnElement[bool]]:
+    """The conditions a household must meet to be seen at all by a caller with ``reach``.
+
+    Every read of the index applies them, so that a household out of reach looks exactly
+    like one that does not exist, whichever way it is asked for.
+    """
+    if reach.nothing:
+        return [false()]
+    conditions: list[ColumnElement[bool]] = []
+    if reach.district is not None:
+        conditions.append(IndexedHousehold.district == reach.district.code)
+    if reach.street is not None:
+        conditions.append(IndexedHousehold.street == reach.street)
+    if reach.consent_organisation is not None:
+        conditions.append(
+            exists().where(
+                Consent.household_id == IndexedHousehold.household_id,
+                or_(
+                    Consent.organisation_id.is_(None),
+                    Consent.organisation_id == reach.consent_organisation,
+                ),
+                Consent.purpose == (reach.consent_purpose.value if reach.consent_purpose else ""),
+                Consent.granted_at <= now,
+                Consent.expires_at > now,
+                Consent.withdrawn_at.is_(None),
+            )
+        )
+    return conditions
+
+
+async def entries_by_id(
+    session: AsyncSession, ids: Sequence[str], *, reach: Reach, now: datetime
+) -> dict[str, IndexEntry]:
+    """The households among ``ids`` that exist and are in reach."""
     if not ids:
         return {}
     rows = (
         await session.scalars(
-            select(IndexedHousehold).where(IndexedHousehold.household_id.in_(list(set(ids))))
+            select(IndexedHousehold).where(
+                IndexedHousehold.household_id.in_(list(set(ids))), *in_reach(reach, now)
+            )
         )
     ).all()
     return await _entries(session, rows)
 
 
+async def existing(session: AsyncSession, ids: Sequence[str]) -> set[str]:
+    """Which of ``ids`` exist at all (to tell a refused lookup from a miss in the audit log)."""
+    if not ids:
+        return set()
+    found = await session.scalars(
+        select(IndexedHousehold.household_id).where(
+            IndexedHousehold.household_id.in_(list(set(ids)))
+        )
+    )
+    return set(found)
+
+
 async def household_ids_by_member(
     session: AsyncSession, id_numbers: Sequence[str]
 ) -> dict[str, str]:
-    """Map each known member ID number to its household ID."""
+    """Map each known member ID number to its household ID (reach is checked on the household)."""
     if not id_numbers:
         return {}
     rows = await session.execute(
@@ -84,10 +132,16 @@ def _filtered(query: Select[IndexedHousehold], where: HouseholdFilter) -> Select
 
 
 async def search(
-    session: AsyncSession, *, where: HouseholdFilter, first: int, after: str | None
+    session: AsyncSession,
+    *,
+    where: HouseholdFilter,
+    first: int,
+    after: str | None,
+    reach: Reach,
+    now: datetime,
 ) -> Page:
-    """A page of households in household-ID order, starting after the ID ``after``."""
-    base = _filtered(select(IndexedHousehold), where)
+    """A page of households in reach, in household-ID order, starting after the ID ``after``."""
+    base = _filtered(select(IndexedHousehold), where).where(*in_reach(reach, now))
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     query = base.order_by(IndexedHousehold.household_id).limit(first + 1)
     if after is not None:

@@ -24,9 +24,14 @@ BEYOND_LOOPBACK = ["0.0.0.0", "10.1.2.3", "hub.example"]  # noqa: S104
 
 
 @pytest.mark.parametrize("host", BEYOND_LOOPBACK)
-def test_the_hub_refuses_to_listen_beyond_loopback(host):
+def test_development_mode_refuses_to_listen_beyond_loopback(host):
     with pytest.raises(ValidationError, match="loopback only"):
         Settings(host=host)
+
+
+@pytest.mark.parametrize("host", BEYOND_LOOPBACK)
+def test_production_mode_may_listen_beyond_loopback(host):
+    assert Settings(host=host, env="production").host == host
 
 
 def test_loopback_addresses_are_accepted():

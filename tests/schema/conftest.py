@@ -1,44 +1,101 @@
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
 
 from adapters.sandbox.transport import InProcessTransport
+from adapters.vocabulary import Source
 from hub.app import create_app
+from hub.auth.clients import add_client, issue_token
+from hub.auth.principal import ClientKind, Purpose
 from hub.index.sync import sync_households
 from hub.settings import Settings
+
+_names = iter(range(1_000_000))
 
 
 @dataclass
 class GraphQL:
-    """Posts GraphQL to the hub app and returns the decoded response."""
+    """Posts GraphQL to the hub app as one client and returns the decoded response."""
 
     client: httpx.AsyncClient
+    headers: dict[str, str] = field(default_factory=dict)
 
     async def __call__(self, query: str, **variables: Any) -> dict[str, Any]:
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables})
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables}, headers=self.headers
+        )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
 
+async def credentials(
+    sessions: async_sessionmaker[AsyncSession],
+    kind: ClientKind,
+    purpose: Purpose,
+    **client: Any,
+) -> dict[str, str]:
+    """A new client of ``kind`` with a fresh token, as request headers."""
+    added = await add_client(
+        sessions, name=f"{kind.value.lower()}-{next(_names)}", kind=kind, **client
+    )
+    issued = await issue_token(sessions, added.id, ttl=timedelta(days=1))
+    return {"Authorization": f"Bearer {issued.secret}", "X-Purpose": purpose.value}
+
+
 @pytest.fixture
-async def hub_client(
+async def hub_app(
     settings: Settings, engine, transport: InProcessTransport
-) -> AsyncIterator[httpx.AsyncClient]:
+) -> AsyncIterator[Starlette]:
     """The hub app over a migrated, synced database and the in-process stand-ins."""
     app = create_app(settings, transport=transport)
     async with app.router.lifespan_context(app):
         resources = app.state.resources
         await sync_households(sessions=resources.sessions, adapter=resources.adapters.civil_affairs)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as client:
-            yield client
+        yield app
 
 
 @pytest.fixture
-def gql(hub_client: httpx.AsyncClient) -> GraphQL:
-    return GraphQL(hub_client)
+def hub_sessions(hub_app: Starlette) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = hub_app.state.resources.sessions
+    return sessions
+
+
+@pytest.fixture
+async def hub_client(hub_app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hub_app), base_url="http://hub"
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def caseworker(hub_sessions) -> dict[str, str]:
+    """A city-wide civil-affairs caseworker managing cases."""
+    return await credentials(
+        hub_sessions, ClientKind.AGENCY, Purpose.CASE_MANAGEMENT, department=Source.CIVIL_AFFAIRS
+    )
+
+
+@pytest.fixture
+def gql(hub_client: httpx.AsyncClient, caseworker: dict[str, str]) -> GraphQL:
+    return GraphQL(hub_client, caseworker)
+
+
+@pytest.fixture
+def as_client(hub_client: httpx.AsyncClient, hub_sessions) -> Callable[..., Awaitable[GraphQL]]:
+    """Make a GraphQL caller of another kind: ``await as_client(ClientKind.CHARITY, ...)``."""
+
+    async def make(kind: ClientKind, purpose: Purpose | None = None, **client: Any) -> GraphQL:
+        from hub.auth.principal import DEFAULT_PURPOSES
+
+        chosen = purpose or sorted(DEFAULT_PURPOSES[kind], key=lambda p: p.value)[0]
+        return GraphQL(hub_client, await credentials(hub_sessions, kind, chosen, **client))
+
+    return make

@@ -198,15 +198,19 @@ async def test_a_malformed_household_id_is_rejected(gql):
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
 
 
-async def test_a_malformed_query_gets_a_syntax_error(hub_client):
-    response = await hub_client.post("/graphql", json={"query": "{ households(first: 3 { id }"})
+async def test_a_malformed_query_gets_a_syntax_error(hub_client, caseworker):
+    response = await hub_client.post(
+        "/graphql", json={"query": "{ households(first: 3 { id }"}, headers=caseworker
+    )
     body = response.json()
     assert body["data"] is None
     assert body["errors"][0]["message"].startswith("Syntax Error")
 
 
-async def test_an_unknown_field_is_a_validation_error(hub_client):
-    response = await hub_client.post("/graphql", json={"query": '{ household(id: "H1") { x } }'})
+async def test_an_unknown_field_is_a_validation_error(hub_client, caseworker):
+    response = await hub_client.post(
+        "/graphql", json={"query": '{ household(id: "H1") { x } }'}, headers=caseworker
+    )
     body = response.json()
     assert "Cannot query field 'x'" in body["errors"][0]["message"]
 

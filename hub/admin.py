@@ -1,0 +1,177 @@
+"""``hub clients``, ``hub tokens``, ``hub audit``: who may call, and checking the log."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TypeVar
+
+import click
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from adapters.vocabulary import District, Source
+from hub import audit
+from hub.auth import clients as registry
+from hub.auth.principal import ClientKind, Purpose
+from hub.db.session import create_engine, session_factory
+from hub.settings import Settings
+
+T = TypeVar("T")
+
+
+def run(
+    settings: Settings, action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+) -> T:
+    """Run ``action`` with sessions on the hub's database; user errors become CLI errors."""
+
+    async def go() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            return await action(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(go())
+    except registry.ClientError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _choice(enum_type: type[enum.Enum]) -> click.Choice[str]:
+    return click.Choice([m.name.lower() for m in enum_type], case_sensitive=False)
+
+
+@click.group()
+def clients() -> None:
+    """Clients of the hub: agencies, charities, partner regions, auditors, operators."""
+
+
+@clients.command("add")
+@click.argument("name")
+@click.option("--kind", type=_choice(ClientKind), required=True)
+@click.option("--department", type=_choice(Source), help="An agency's department.")
+@click.option("--district", type=_choice(District), help="Limit an agency to a district.")
+@click.option("--street", help="Limit an agency to a street or town in its district.")
+@click.option("--organisation", help="A charity's organisation ID in the charity register.")
+@click.option(
+    "--purpose",
+    "purposes",
+    multiple=True,
+    type=_choice(Purpose),
+    help="A purpose it may declare (repeatable; default: all its kind may).",
+)
+@click.pass_obj
+def clients_add(
+    settings: Settings,
+    name: str,
+    kind: str,
+    department: str | None,
+    district: str | None,
+    street: str | None,
+    organisation: str | None,
+    purposes: tuple[str, ...],
+) -> None:
+    """Register a client called NAME."""
+    client = run(
+        settings,
+        lambda sessions: registry.add_client(
+            sessions,
+            name=name,
+            kind=ClientKind[kind.upper()],
+            department=Source[department.upper()] if department else None,
+            district=District[district.upper()] if district else None,
+            street=street,
+            organisation_id=organisation,
+            purposes=[Purpose[p.upper()] for p in purposes] or None,
+        ),
+    )
+    click.echo(f"client {client.name} ({client.kind.lower()}) id {client.id}")
+
+
+@clients.command("list")
+@click.pass_obj
+def clients_list(settings: Settings) -> None:
+    """List clients with their kind, area and purposes."""
+    for c in run(settings, registry.list_clients):
+        area = "/".join(filter(None, [c.department, c.district, c.street, c.organisation_id]))
+        state = "enabled" if c.enabled else "DISABLED"
+        click.echo(f"{c.id}  {c.name}  {c.kind.lower()}  {area or '-'}  {c.purposes}  {state}")
+
+
+@clients.command("disable")
+@click.argument("client")
+@click.pass_obj
+def clients_disable(settings: Settings, client: str) -> None:
+    """Disable CLIENT (name or ID): its tokens stop working at once."""
+    run(settings, lambda s: registry.set_enabled(s, client, enabled=False))
+    click.echo(f"disabled {client}")
+
+
+@clients.command("enable")
+@click.argument("client")
+@click.pass_obj
+def clients_enable(settings: Settings, client: str) -> None:
+    """Enable CLIENT again."""
+    run(settings, lambda s: registry.set_enabled(s, client, enabled=True))
+    click.echo(f"enabled {client}")
+
+
+@click.group()
+def tokens() -> None:
+    """Bearer tokens: shown once when issued, stored only as a hash."""
+
+
+@tokens.command("issue")
+@click.argument("client")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True)
+@click.pass_obj
+def tokens_issue(settings: Settings, client: str, days: int) -> None:
+    """Issue a token for CLIENT (name or ID); it is printed once and never again."""
+    issued = run(settings, lambda s: registry.issue_token(s, client, ttl=timedelta(days=days)))
+    click.echo(f"token {issued.id}, valid until {issued.expires_at:%Y-%m-%d %H:%M} UTC:")
+    click.echo(issued.secret)
+
+
+@tokens.command("list")
+@click.option("--client", help="Only this client's tokens.")
+@click.pass_obj
+def tokens_list(settings: Settings, client: str | None) -> None:
+    """List tokens (never their secrets)."""
+    for token, owner in run(settings, lambda s: registry.list_tokens(s, client)):
+        state = "revoked" if token.revoked_at else f"expires {token.expires_at:%Y-%m-%d}"
+        click.echo(f"{token.id}  {owner.name}  created {token.created_at:%Y-%m-%d}  {state}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def tokens_revoke(settings: Settings, token_id: str) -> None:
+    """Revoke TOKEN_ID: the next request with it is refused."""
+    run(settings, lambda s: registry.revoke_token(s, token_id))
+    click.echo(f"revoked {token_id}")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The hash-chained disclosure log."""
+
+
+@audit_group.command("verify")
+@click.pass_obj
+def audit_verify(settings: Settings) -> None:
+    """Check the whole chain; name the first entry that was altered, removed or moved."""
+    broken = run(settings, audit.verify)
+    if broken is not None:
+        raise click.ClickException(f"audit log broken at entry {broken.seq}: {broken.reason}")
+    head = run(settings, audit.head)
+    click.echo(f"audit log intact: {head[0] if head else 0} entries")
+
+
+@audit_group.command("head")
+@click.pass_obj
+def audit_head(settings: Settings) -> None:
+    """Print the newest entry's number and hash, to keep somewhere else as an anchor."""
+    head = run(settings, audit.head)
+    click.echo(f"{head[0]} {head[1]}" if head else "empty")

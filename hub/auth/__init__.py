@@ -1,0 +1,1 @@
+"""Who is asking, for what purpose, and what they may see: tokens, policy, consent."""

@@ -1,0 +1,116 @@
+"""The disclosure log, for auditors: who saw which parts of which household, when and why."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from sqlalchemy import select
+
+from hub import audit
+from hub.auth.principal import ClientKind, Purpose
+from hub.db.models import AuditEntry, Client
+from schema.context import Info
+from schema.errors import bad_input
+from schema.household import HOUSEHOLD_ID
+
+MAX_ENTRIES = 500
+
+
+@strawberry.type(description="One access to household data, as the audit log keeps it (披露记录).")
+class Disclosure:
+    entry: strawberry.Private[AuditEntry]
+    names: strawberry.Private[dict[str, str]]
+
+    @strawberry.field(description="Position in the hash-chained log.")
+    def seq(self) -> int:
+        return self.entry.seq
+
+    @strawberry.field(description="When it happened.")
+    def at(self) -> datetime:
+        return self.entry.at
+
+    @strawberry.field(description="The client that asked.")
+    def client_name(self) -> str | None:
+        return self.names.get(self.entry.client_id or "")
+
+    @strawberry.field(description="The kind of client.")
+    def client_kind(self) -> ClientKind | None:
+        return ClientKind(self.entry.client_kind) if self.entry.client_kind else None
+
+    @strawberry.field(description="The purpose it declared.")
+    def purpose(self) -> Purpose | None:
+        return Purpose(self.entry.purpose) if self.entry.purpose else None
+
+    @strawberry.field(description="The GraphQL operation.")
+    def operation(self) -> str:
+        return self.entry.operation
+
+    @strawberry.field(description="The households concerned.")
+    def households(self) -> list[strawberry.ID]:
+        return [strawberry.ID(h) for h in json.loads(self.entry.households)]
+
+    @strawberry.field(description="The parts disclosed: household, members, sections, consents.")
+    def sections(self) -> list[str]:
+        return list(json.loads(self.entry.sections))
+
+    @strawberry.field(description="GRANTED, DENIED (out of reach) or PARTIAL.")
+    def outcome(self) -> str:
+        return self.entry.outcome
+
+    @strawberry.field(description="Whether the caller broke the glass (紧急访问).")
+    def break_glass(self) -> bool:
+        return self.entry.break_glass
+
+    @strawberry.field(description="The written justification of a break-glass access.")
+    def justification(self) -> str | None:
+        return self.entry.justification
+
+    @strawberry.field(description="The request, to find it in the hub's logs.")
+    def request_id(self) -> str:
+        return self.entry.request_id
+
+
+async def _disclosures(info: Info, entries: list[AuditEntry]) -> list[Disclosure]:
+    ids = {e.client_id for e in entries if e.client_id}
+    async with info.context.sessions() as session:
+        rows = await session.execute(select(Client.id, Client.name).where(Client.id.in_(ids)))
+        names = {client_id: name for client_id, name in rows}
+    return [Disclosure(entry=e, names=names) for e in entries]
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field(description="Who saw what of a household, newest first (auditors only).")
+    async def disclosures(
+        self,
+        info: Info,
+        household_id: strawberry.ID,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[Disclosure]:
+        if not HOUSEHOLD_ID.match(household_id):
+            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
+        info.context.access.saw(str(household_id), "disclosures")
+        entries = await audit.disclosures(
+            info.context.sessions,
+            household_id=str(household_id),
+            since=from_,
+            until=to,
+            limit=MAX_ENTRIES,
+        )
+        return await _disclosures(info, entries)
+
+    @strawberry.field(description="Break-glass accesses to review, newest first (auditors only).")
+    async def break_glass_accesses(
+        self,
+        info: Info,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+    ) -> list[Disclosure]:
+        entries = await audit.break_glass_entries(
+            info.context.sessions, since=from_, until=to, limit=MAX_ENTRIES
+        )
+        return await _disclosures(info, entries)

@@ -1,0 +1,166 @@
+"""Consent to share with charities: recorded and withdrawn by civil-affairs caseworkers."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated
+
+import strawberry
+
+from hub.auth import consent as consents
+from hub.auth.consent import ConsentErrorCode, ConsentProblem
+from hub.auth.principal import Purpose
+from hub.db.models import Consent as ConsentRow
+from schema.context import SHANGHAI, Info
+from schema.enums import described
+from schema.errors import bad_input
+from schema.household import HOUSEHOLD_ID
+
+described(
+    ConsentErrorCode,
+    "Why a consent could not be recorded or withdrawn.",
+    {
+        "NOT_ALLOWED": "Only civil-affairs caseworkers record or withdraw consent.",
+        "HOUSEHOLD_NOT_FOUND": "No such household within the caller's reach.",
+        "CONSENT_NOT_FOUND": "No such consent.",
+        "INVALID_EXPIRY": "The expiry must be in the future.",
+        "INVALID_PURPOSE": "Households consent to share only for charity matching.",
+        "ALREADY_WITHDRAWN": "The consent was withdrawn already.",
+        "VERSION_CONFLICT": "Someone changed the consent since it was read; read it again.",
+    },
+)
+
+
+@strawberry.type(description="A household's consent to share its data with charities (授权).")
+class Consent:
+    row: strawberry.Private[ConsentRow]
+
+    @strawberry.field(description="Consent ID.")
+    def id(self) -> strawberry.ID:
+        return strawberry.ID(self.row.id)
+
+    @strawberry.field(description="The household that consented.")
+    def household_id(self) -> strawberry.ID:
+        return strawberry.ID(self.row.household_id)
+
+    @strawberry.field(description="The charity organisation it names; null for any charity.")
+    def organisation_id(self) -> str | None:
+        return self.row.organisation_id
+
+    @strawberry.field(description="What the data may be used for.")
+    def purpose(self) -> Purpose:
+        return Purpose(self.row.purpose)
+
+    @strawberry.field(description="When the consent was recorded.")
+    def granted_at(self) -> datetime:
+        return self.row.granted_at
+
+    @strawberry.field(description="When it lapses.")
+    def expires_at(self) -> datetime:
+        return self.row.expires_at
+
+    @strawberry.field(description="When it was withdrawn, if it was.")
+    def withdrawn_at(self) -> datetime | None:
+        return self.row.withdrawn_at
+
+    @strawberry.field(description="Whether it is in force now.")
+    def live(self, info: Info) -> bool:
+        return consents.is_live(self.row, info.context.now)
+
+    @strawberry.field(description="Version, for withdrawing only what was read (乐观锁).")
+    def version(self) -> int:
+        return self.row.version
+
+
+@strawberry.type(description="The consent as recorded or withdrawn.")
+class ConsentPayload:
+    consent: Consent = strawberry.field(description="The consent.")
+
+
+@strawberry.type(description="Why the consent could not be recorded or withdrawn.")
+class ConsentError:
+    code: ConsentErrorCode = strawberry.field(description="What went wrong.")
+    message: str = strawberry.field(description="The same, in words.")
+
+
+ConsentResult = Annotated[
+    ConsentPayload | ConsentError,
+    strawberry.union("ConsentResult", description="A consent, or why there is none."),
+]
+
+
+@strawberry.input(description="A household's consent to share with charities.")
+class RecordConsentInput:
+    household_id: strawberry.ID = strawberry.field(description="The household.")
+    organisation_id: str | None = strawberry.field(
+        default=None, description="The charity organisation; omit for any charity."
+    )
+    purpose: Purpose = strawberry.field(
+        default=Purpose.CHARITY_MATCHING, description="What the data may be used for."
+    )
+    expires_on: date = strawberry.field(description="The last day it holds (Shanghai time).")
+
+
+@strawberry.type
+class ConsentQuery:
+    @strawberry.field(description="A household's consents, newest first (caseworkers only).")
+    async def consents(self, info: Info, household_id: strawberry.ID) -> list[Consent]:
+        context = info.context
+        if not context.principal.is_civil_affairs_caseworker:
+            return []
+        if not HOUSEHOLD_ID.match(household_id):
+            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
+        if await context.loaders.index_entry_by_id.load(str(household_id)) is None:
+            return []
+        context.access.saw(str(household_id), "consents")
+        rows = await consents.for_household(context.sessions, str(household_id))
+        return [Consent(row=r) for r in rows]
+
+
+@strawberry.type
+class ConsentMutation:
+    @strawberry.mutation(description="Record a household's consent to share with charities.")
+    async def record_consent(self, info: Info, input: RecordConsentInput) -> ConsentResult:
+        context = info.context
+        if not HOUSEHOLD_ID.match(input.household_id):
+            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
+        household = await context.loaders.index_entry_by_id.load(str(input.household_id))
+        try:
+            if household is None and context.principal.is_civil_affairs_caseworker:
+                raise ConsentProblem(ConsentErrorCode.HOUSEHOLD_NOT_FOUND, "no such household")
+            row = await consents.record(
+                context.sessions,
+                context.principal,
+                household_id=str(input.household_id),
+                organisation_id=input.organisation_id,
+                purpose=input.purpose,
+                expires_at=_end_of(input.expires_on),
+                now=context.now,
+            )
+        except ConsentProblem as problem:
+            return ConsentError(code=problem.code, message=problem.message)
+        context.access.saw(row.household_id, "consents")
+        return ConsentPayload(consent=Consent(row=row))
+
+    @strawberry.mutation(description="Withdraw a consent; it stops on the next request.")
+    async def withdraw_consent(
+        self, info: Info, id: strawberry.ID, version: int | None = None
+    ) -> ConsentResult:
+        context = info.context
+        try:
+            row = await consents.withdraw(
+                context.sessions,
+                context.principal,
+                consent_id=str(id),
+                version=version,
+                now=context.now,
+            )
+        except ConsentProblem as problem:
+            return ConsentError(code=problem.code, message=problem.message)
+        context.access.saw(row.household_id, "consents")
+        return ConsentPayload(consent=Consent(row=row))
+
+
+def _end_of(day: date) -> datetime:
+    """The end of ``day`` in Shanghai, as a UTC instant."""
+    return datetime.combine(day, time.max, tzinfo=SHANGHAI).astimezone(UTC)

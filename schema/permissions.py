@@ -1,0 +1,108 @@
+"""The one place the policy table is enforced: every field of every answer passes here.
+
+``Permissions`` looks each field up in ``hub.auth.policy`` (deny by default), masks the
+values the caller may see only masked, withholds sections, and, when the operation is
+over, appends what was disclosed or refused to the audit log.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from strawberry.extensions import SchemaExtension
+
+from hub import audit
+from hub.auth.policy import Decision, Rule, decide, mask
+from schema.context import Context
+from schema.errors import HubError
+
+log = logging.getLogger(__name__)
+
+# Household fields that carry a department's data; the rest come from the index.
+SECTION_FIELDS = frozenset(
+    {"members", "civilAffairs", "medical", "education", "housing", "employment", "disaster",
+     "charity"}
+)  # fmt: skip
+
+
+class Permissions(SchemaExtension):
+    def resolve(
+        self, _next: Callable[..., Any], root: Any, info: Any, *args: str,
+        **kwargs: Any,
+    ) -> Any:  # fmt: skip
+        context: Context = info.context
+        type_name, field_name = info.parent_type.name, info.field_name
+        if field_name.startswith("__"):
+            return _next(root, info, *args, **kwargs)
+        key = (type_name, field_name)
+        verdict = context.decisions.get(key)
+        if verdict is None:
+            verdict = context.decisions[key] = decide(context.principal, type_name, field_name)
+        decision, rule = verdict
+        if type_name == "Household":
+            household_id = root.entry.household_id
+            if decision is Decision.DENY and field_name in SECTION_FIELDS:
+                return None  # withheld: Household.sources says so
+            if decision is not Decision.DENY:
+                context.access.saw(
+                    household_id, field_name if field_name in SECTION_FIELDS else "household"
+                )
+        elif type_name == "Person" and decision is not Decision.DENY:
+            context.access.saw(root.record.household_id, "members")
+        if decision is Decision.DENY:
+            raise HubError(
+                f"'{type_name}.{field_name}' is not shared with this client.",
+                "FORBIDDEN" if type_name in ("Query", "Mutation") else "FIELD_WITHHELD",
+                field=f"{type_name}.{field_name}",
+            )
+        result = _next(root, info, *args, **kwargs)
+        if decision is Decision.MASK and rule is not None:
+            return _masked(result, rule)
+        return result
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            return
+        logged = context.access
+        if not logged.granted and not logged.denied:
+            return
+        principal = context.principal
+        households = tuple(sorted({*logged.granted, *logged.denied}))
+        parts = tuple(sorted({part for seen in logged.granted.values() for part in seen}))
+        outcome = "GRANTED" if not logged.denied else "DENIED" if not logged.granted else "PARTIAL"
+        await audit.append(
+            context.sessions,
+            audit.AccessRecord(
+                request_id=context.request_id,
+                client_id=principal.client_id,
+                client_kind=principal.kind.value,
+                token_id=principal.token_id,
+                purpose=principal.purpose.value,
+                operation=(
+                    self.execution_context.operation_name
+                    or str(self.execution_context.operation_type.value)
+                )[:128],
+                households=households,
+                sections=parts,
+                outcome=outcome,
+                break_glass=principal.break_glass is not None,
+                justification=principal.break_glass,
+            ),
+        )
+
+
+def _masked(result: Any, rule: Rule) -> Any:
+    assert rule.mask is not None
+    kind = rule.mask
+    if inspect.isawaitable(result):
+
+        async def later() -> Any:
+            return mask(kind, await result)
+
+        return later()
+    return mask(kind, result)
