@@ -124,11 +124,18 @@ def source_settings(**overrides: Any) -> dict[str, SourceSettings]:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+def make_settings(database_url: str, **source_overrides: Any) -> Settings:
+    """Test settings: the in-process stand-ins, and rate limits no test reaches by accident."""
     return Settings.model_validate(
         {
             "database_url": database_url,
             "sandbox_seed": SEED,
             "sandbox_size": SIZE,
-            **source_settings(),
+            "rate_limit_per_minute": 1_000_000,
+            "rate_limit_burst": 100_000,
+            **source_settings(**source_overrides),
         }
     )

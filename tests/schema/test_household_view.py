@@ -9,7 +9,7 @@ from adapters.sandbox.population import AS_OF, Population
 from adapters.sandbox.transport import InProcessTransport
 from adapters.vocabulary import Source
 from hub.settings import Settings
-from tests.conftest import faults, source_settings
+from tests.conftest import faults, make_settings
 
 SECTIONS = {
     Source.CIVIL_AFFAIRS: "civilAffairs",
@@ -84,7 +84,7 @@ def database_url(tmp_path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Quick to give up on a slow department, so that the matrix runs fast."""
-    return Settings.model_validate({"database_url": database_url, **source_settings(timeout=0.15)})
+    return make_settings(database_url, timeout=0.15)
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -5,7 +5,7 @@ import pytest
 from adapters.sandbox.population import Population
 from adapters.vocabulary import Source
 from hub.settings import Settings
-from tests.conftest import faults, source_settings
+from tests.conftest import faults, make_settings
 from tests.schema.test_household_view import HOUSEHOLD
 
 
@@ -17,9 +17,7 @@ def database_url(tmp_path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Always ask the departments, but keep an hour of records to stand in."""
-    return Settings.model_validate(
-        {"database_url": database_url, **source_settings(timeout=0.15, stale_ttl=3600)}
-    )
+    return make_settings(database_url, timeout=0.15, stale_ttl=3600)
 
 
 async def test_a_failed_department_is_served_stale_beside_an_error_naming_it(
