@@ -22,11 +22,12 @@ somewhere the database's writers cannot reach, passed back to ``verify(anchor=..
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -131,11 +132,22 @@ async def append(
     justification, or a value does not fit its column. The time is read from ``clock``
     under the lock, so that times never go backwards along the chain on one clock.
     """
-    households, sections = _validated(record)
+    (entry,) = await append_many(sessions, [record], clock=clock)
+    return entry
+
+
+async def append_many(
+    sessions: async_sessionmaker[AsyncSession],
+    records: Sequence[AccessRecord],
+    *,
+    clock: Callable[[], datetime] = _now,
+) -> list[AuditEntry]:
+    """Append entries for ``records``, in order, in one transaction (one lock, one commit)."""
+    checked = [(record, *_validated(record)) for record in records]
     attempt = 1
     while True:
         try:
-            return await _append_once(sessions, record, households, sections, clock)
+            return await _append_once(sessions, checked, clock)
         except IntegrityError:
             # The lock makes this unreachable; it is here so that a database set up in a
             # way that defeats the lock costs a retry, not a lost audit entry.
@@ -147,11 +159,9 @@ async def append(
 
 async def _append_once(
     sessions: async_sessionmaker[AsyncSession],
-    record: AccessRecord,
-    households: tuple[str, ...],
-    sections: tuple[str, ...],
+    checked: Sequence[tuple[AccessRecord, tuple[str, ...], tuple[str, ...]]],
     clock: Callable[[], datetime],
-) -> AuditEntry:
+) -> list[AuditEntry]:
     async with sessions() as session, session.begin():
         await _lock(session)
         last = (
@@ -159,34 +169,95 @@ async def _append_once(
                 select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
             )
         ).first()
-        seq, prev_hash = (last[0] + 1, last[1]) if last is not None else (1, GENESIS)
-        entry = AuditEntry(
-            seq=seq,
-            at=_utc(clock(), "clock()"),
-            request_id=record.request_id,
-            client_id=record.client_id,
-            client_kind=record.client_kind,
-            token_id=record.token_id,
-            purpose=record.purpose,
-            operation=record.operation,
-            households=json.dumps(list(households)),
-            sections=json.dumps(list(sections)),
-            outcome=record.outcome,
-            break_glass=record.break_glass,
-            justification=record.justification,
-            prev_hash=prev_hash,
+        seq, prev_hash = (last[0], last[1]) if last is not None else (0, GENESIS)
+        entries = []
+        for record, households, sections in checked:
+            seq += 1
+            entry = _entry(seq, prev_hash, record, households, sections, clock)
+            prev_hash = entry.hash
+            entries.append(entry)
+        session.add_all(entries)
+        # The entries first: the disclosures' foreign key needs them, and the models have
+        # no relationship that would tell the unit of work the order.
+        await session.flush()
+        session.add_all(
+            AuditDisclosure(seq=entry.seq, household_id=h)
+            for entry, (_, households, _) in zip(entries, checked, strict=True)
+            for h in households
         )
-        entry.hash = entry_hash(entry)
-        session.add(entry)
-        # The entry first: the disclosures' foreign key needs it, and the models have no
-        # relationship that would tell the unit of work the order.
         await session.flush()
-        session.add_all(AuditDisclosure(seq=seq, household_id=h) for h in households)
-        await session.flush()
-        # Detached before the commit, so that it keeps its values whatever the factory's
-        # expire_on_commit says.
-        session.expunge(entry)
+        # Detached before the commit, so that they keep their values whatever the
+        # factory's expire_on_commit says.
+        for entry in entries:
+            session.expunge(entry)
+    return entries
+
+
+def _entry(
+    seq: int,
+    prev_hash: str,
+    record: AccessRecord,
+    households: tuple[str, ...],
+    sections: tuple[str, ...],
+    clock: Callable[[], datetime],
+) -> AuditEntry:
+    entry = AuditEntry(
+        seq=seq,
+        at=_utc(clock(), "clock()"),
+        request_id=record.request_id,
+        client_id=record.client_id,
+        client_kind=record.client_kind,
+        token_id=record.token_id,
+        purpose=record.purpose,
+        operation=record.operation,
+        households=json.dumps(list(households)),
+        sections=json.dumps(list(sections)),
+        outcome=record.outcome,
+        break_glass=record.break_glass,
+        justification=record.justification,
+        prev_hash=prev_hash,
+    )
+    entry.hash = entry_hash(entry)
     return entry
+
+
+class AuditWriter:
+    """Appends the entries of concurrent requests together (group commit).
+
+    Each caller waits until its own entry is committed, so no answer leaves before its
+    audit entry is durable; under load one lock and one commit serve many requests,
+    where one transaction per request would serialise them all on the append lock.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, max_batch: int = 256):
+        self._sessions = sessions
+        self._max_batch = max_batch
+        self._pending: list[tuple[AccessRecord, asyncio.Future[AuditEntry]]] = []
+        self._draining: asyncio.Task[None] | None = None
+
+    async def append(self, record: AccessRecord) -> AuditEntry:
+        _validated(record)  # a bad record fails its own request, not a whole batch
+        done: asyncio.Future[AuditEntry] = asyncio.get_running_loop().create_future()
+        self._pending.append((record, done))
+        if self._draining is None or self._draining.done():
+            self._draining = asyncio.create_task(self._drain())
+        entry: AuditEntry = await done
+        return entry
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch = self._pending[: self._max_batch]
+            del self._pending[: self._max_batch]
+            try:
+                entries = await append_many(self._sessions, [record for record, _ in batch])
+            except Exception as exc:  # every waiter of the batch learns why
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+                continue
+            for (_, done), entry in zip(batch, entries, strict=True):
+                if not done.done():
+                    done.set_result(entry)
 
 
 async def _lock(session: AsyncSession) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from adapters.registry import AdapterConfig, Adapters
 from adapters.transports import make_transport
 from adapters.vocabulary import Source
+from hub.audit import AuditWriter
 from hub.db.session import create_engine, session_factory
 from hub.settings import Settings
 
@@ -29,6 +30,7 @@ class Resources:
     sessions: async_sessionmaker[AsyncSession]
     http: httpx.AsyncClient
     adapters: Adapters
+    audit: AuditWriter
 
     @classmethod
     def open(
@@ -37,10 +39,12 @@ class Resources:
         """Build everything; ``transport`` replaces the network (tests, in-process stand-ins)."""
         engine = create_engine(settings.database_url)
         http = httpx.AsyncClient(transport=transport or make_transport(settings.http_transport))
+        sessions = session_factory(engine)
         return cls(
             settings=settings,
             engine=engine,
-            sessions=session_factory(engine),
+            sessions=sessions,
+            audit=AuditWriter(sessions),
             http=http,
             adapters=Adapters(http, adapter_configs(settings)),
         )

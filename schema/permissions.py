@@ -75,8 +75,7 @@ class Permissions(SchemaExtension):
         households = tuple(sorted({*logged.granted, *logged.denied}))
         parts = tuple(sorted({part for seen in logged.granted.values() for part in seen}))
         outcome = "GRANTED" if not logged.denied else "DENIED" if not logged.granted else "PARTIAL"
-        await audit.append(
-            context.sessions,
+        await context.resources.audit.append(
             audit.AccessRecord(
                 request_id=context.request_id,
                 client_id=principal.client_id,

@@ -482,3 +482,37 @@ async def test_append_refuses_a_clock_without_a_timezone(sessions):
     with pytest.raises(ValueError, match="timezone-aware"):
         await append(sessions, record(1), clock=lambda: datetime(2026, 3, 1, 9, 0))
     assert await head(sessions) is None
+
+
+async def test_the_writer_commits_concurrent_requests_together_and_each_waits_for_its_own(
+    sessions, monkeypatch
+):
+    batches: list[int] = []
+    real = audit.append_many
+
+    async def counted(sessions_, records, **kwargs):
+        batches.append(len(records))
+        return await real(sessions_, records, **kwargs)
+
+    monkeypatch.setattr(audit, "append_many", counted)
+    writer = audit.AuditWriter(sessions)
+    entries = await asyncio.gather(*(writer.append(record(n)) for n in range(1, 41)))
+    assert sorted(e.seq for e in entries) == list(range(1, 41))
+    assert [e.request_id for e in sorted(entries, key=lambda e: e.seq)] == [
+        record(n).request_id for n in range(1, 41)
+    ]
+    assert sum(batches) == 40
+    assert len(batches) < 40  # group commit: fewer transactions than requests
+    assert await audit.verify(sessions) is None
+
+
+async def test_a_bad_record_fails_only_its_own_request(sessions):
+    writer = audit.AuditWriter(sessions)
+    good, bad = await asyncio.gather(
+        writer.append(record(1)),
+        writer.append(record(2, households=("310101199001010011",))),
+        return_exceptions=True,
+    )
+    assert isinstance(good, AuditEntry)
+    assert isinstance(bad, ValueError)
+    assert await audit.head(sessions) == (1, good.hash)

@@ -69,12 +69,6 @@ def _values(data: Any, names: list[str]) -> list[Any]:
     return _values(data.get(names[0]), names[1:])
 
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    """The table does not depend on the database: SQLite is enough for the matrix."""
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-
-
 async def _rich_household(gql: GraphQL) -> str:
     nodes = [e["node"] for e in (await gql(RICH))["data"]["households"]["edges"]]
 

@@ -33,11 +33,6 @@ async def settings(request: pytest.FixtureRequest, database_url: str):
     yield make_settings(database_url).model_copy(update={**limited, "redis_url": REDIS_URL})
 
 
-@pytest.fixture
-def database_url(tmp_path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'hub.db'}"
-
-
 async def test_a_token_past_its_burst_gets_429_with_retry_after(
     hub_client, hub_sessions, settings: Settings
 ):
