@@ -176,14 +176,30 @@ async def authenticate(
         raise AuthError(
             401, "UNAUTHENTICATED", "an 'Authorization: Bearer <token>' header is required"
         )
-    row = (
+    # Plain columns, not ORM objects: this runs on every request.
+    token = (
         await session.execute(
-            select(Token, Client).join(Client).where(Token.token_hash == hash_token(raw.strip()))
+            select(
+                Token.id,
+                Token.revoked_at,
+                Token.expires_at,
+                Client.id.label("client_id"),
+                Client.name,
+                Client.kind,
+                Client.enabled,
+                Client.purposes,
+                Client.department,
+                Client.district,
+                Client.street,
+                Client.organisation_id,
+            )
+            .join(Client)
+            .where(Token.token_hash == hash_token(raw.strip()))
         )
     ).first()
-    if row is None:
+    if token is None:
         raise AuthError(401, "UNAUTHENTICATED", "the token is not valid")
-    token, client = row
+    client = token
     if token.revoked_at is not None:
         raise AuthError(401, "UNAUTHENTICATED", "the token has been revoked")
     if token.expires_at <= _now():
@@ -220,7 +236,7 @@ async def authenticate(
                 f"a break-glass justification needs at least {MIN_JUSTIFICATION} characters",
             )
     return Principal(
-        client_id=client.id,
+        client_id=client.client_id,
         client_name=client.name,
         kind=kind,
         token_id=token.id,

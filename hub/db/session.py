@@ -17,6 +17,10 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite, foreign keys on and WAL so readers do not block writers."""
+    if url.startswith("sqlite") and ":memory:" not in url:
+        # Each request reads the index and checks its token while others commit audit
+        # entries; WAL lets them read side by side, so give them the connections to.
+        kwargs = {"pool_size": 20, "max_overflow": 20, **kwargs}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, exists, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
@@ -80,8 +80,8 @@ async def entries_by_id(
     if not ids:
         return {}
     rows = (
-        await session.scalars(
-            select(IndexedHousehold).where(
+        await session.execute(
+            select(*_COLUMNS).where(
                 IndexedHousehold.household_id.in_(list(set(ids))), *in_reach(reach, now)
             )
         )
@@ -115,7 +115,22 @@ async def household_ids_by_member(
     return {id_number: household_id for id_number, household_id in rows}
 
 
-def _filtered(query: Select[IndexedHousehold], where: HouseholdFilter) -> Select[IndexedHousehold]:
+# Plain rows rather than ORM objects: the index is read on every request, written only by sync.
+_COLUMNS = (
+    IndexedHousehold.household_id,
+    IndexedHousehold.district,
+    IndexedHousehold.street,
+    IndexedHousehold.hukou_type,
+    IndexedHousehold.last_reviewed_on,
+    IndexedHousehold.synced_at,
+)
+
+
+_Select = Select[str, str, str, str, date | None, datetime]
+_Row = Row[str, str, str, str, date | None, datetime]
+
+
+def _filtered(query: _Select, where: HouseholdFilter) -> _Select:
     if where.district is not None:
         query = query.where(IndexedHousehold.district == where.district.code)
     if where.street is not None:
@@ -141,12 +156,12 @@ async def search(
     now: datetime,
 ) -> Page:
     """A page of households in reach, in household-ID order, starting after the ID ``after``."""
-    base = _filtered(select(IndexedHousehold), where).where(*in_reach(reach, now))
+    base = _filtered(select(*_COLUMNS), where).where(*in_reach(reach, now))
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     query = base.order_by(IndexedHousehold.household_id).limit(first + 1)
     if after is not None:
         query = query.where(IndexedHousehold.household_id > after)
-    rows = (await session.scalars(query)).all()
+    rows = (await session.execute(query)).all()
     entries = await _entries(session, rows[:first])
     return Page(
         entries=tuple(entries[r.household_id] for r in rows[:first]),
@@ -155,9 +170,7 @@ async def search(
     )
 
 
-async def _entries(
-    session: AsyncSession, rows: Sequence[IndexedHousehold]
-) -> dict[str, IndexEntry]:
+async def _entries(session: AsyncSession, rows: Sequence[_Row]) -> dict[str, IndexEntry]:
     ids = [r.household_id for r in rows]
     members: dict[str, list[str]] = defaultdict(list)
     categories: dict[str, list[AssistanceCategory]] = defaultdict(list)
