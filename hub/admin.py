@@ -159,10 +159,22 @@ def audit_group() -> None:
 
 
 @audit_group.command("verify")
+@click.option(
+    "--anchor",
+    metavar="SEQ:HASH",
+    help="A head printed earlier by 'hub audit head' (kept elsewhere): also catches "
+    "deleted newest entries and a rebuilt chain.",
+)
 @click.pass_obj
-def audit_verify(settings: Settings) -> None:
+def audit_verify(settings: Settings, anchor: str | None) -> None:
     """Check the whole chain; name the first entry that was altered, removed or moved."""
-    broken = run(settings, audit.verify)
+    anchored: tuple[int, str] | None = None
+    if anchor is not None:
+        seq, _, digest = anchor.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise click.BadParameter("expected SEQ:HASH, as 'hub audit head' prints it")
+        anchored = (int(seq), digest)
+    broken = run(settings, lambda sessions: audit.verify(sessions, anchor=anchored))
     if broken is not None:
         raise click.ClickException(f"audit log broken at entry {broken.seq}: {broken.reason}")
     head = run(settings, audit.head)
@@ -174,4 +186,4 @@ def audit_verify(settings: Settings) -> None:
 def audit_head(settings: Settings) -> None:
     """Print the newest entry's number and hash, to keep somewhere else as an anchor."""
     head = run(settings, audit.head)
-    click.echo(f"{head[0]} {head[1]}" if head else "empty")
+    click.echo(f"{head[0]}:{head[1]}" if head else "empty")
