@@ -29,7 +29,13 @@ from starlette.routing import Route
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.geography import STREETS
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus
 
 MAX_BATCH = 500
@@ -295,155 +301,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-_KINDS = [CASH, GOODS, MEDICAL, EDUCATION, SERVICE]
-_KINDS_TEXT = "xj 现金, wz 物资, yl 医疗, jy 教育, fw 服务/照护"
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Charity federation (慈善) aid service — sandbox", "version": "1"},
-    "paths": {
-        "/charity/organisations": {
-            "get": {
-                "summary": "All organisations",
-                "responses": {
-                    "200": {
-                        "description": "organisations",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "organisations": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/organisation"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    }
-                },
-            }
-        },
-        "/charity/projects": {
-            "get": {
-                "summary": "All projects, each with its organisation",
-                "responses": {
-                    "200": {
-                        "description": "projects",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "projects": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/project"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    }
-                },
-            }
-        },
-        "/charity/aid/lookup": {
-            "post": {
-                "summary": "Aid received by these persons or their households (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["beneficiary_ids"],
-                                "properties": {
-                                    "beneficiary_ids": {
-                                        "type": "array",
-                                        "items": {"type": "string"},
-                                        "maxItems": MAX_BATCH,
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "aid given to a requested person, or to the household "
-                        "of one",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "aid": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/aid"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not {beneficiary_ids: [...]} or too many"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "organisation": {
-                "type": "object",
-                "properties": {
-                    "org_id": {"type": "string"},
-                    "org_name": {"type": "string"},
-                    "kind_code": {
-                        "type": "string",
-                        "enum": [FOUNDATION, BRANCH, SUPERMARKET],
-                        "description": "jjh 基金会, dbc 区代表处, cscs 慈善超市",
-                    },
-                    "region_code": {
-                        "type": ["string", "null"],
-                        "description": "GB/T 2260 district",
-                    },
-                    "street_name": {"type": ["string", "null"]},
-                },
-            },
-            "project": {
-                "type": "object",
-                "properties": {
-                    "project_id": {"type": "string"},
-                    "project_name": {"type": "string"},
-                    "org_id": {"type": "string"},
-                    "kind_code": {"type": "string", "enum": _KINDS, "description": _KINDS_TEXT},
-                },
-            },
-            "aid": {
-                "type": "object",
-                "properties": {
-                    "aid_id": {"type": "string"},
-                    "beneficiary_id_no": {
-                        "type": "string",
-                        "description": "the person, or the household's head",
-                    },
-                    "recipient_type": {"type": "string", "enum": [INDIVIDUAL, HOUSEHOLD]},
-                    "household_member_ids": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "household aid only: all members",
-                    },
-                    "org_id": {"type": "string"},
-                    "org_name": {"type": "string"},
-                    "project_id": {"type": "string"},
-                    "project_name": {"type": "string"},
-                    "kind_code": {"type": "string", "enum": _KINDS, "description": _KINDS_TEXT},
-                    "amount": {"type": "string", "description": "yuan, two decimals"},
-                    "granted_at": {
-                        "type": "integer",
-                        "description": "Unix seconds; the day is Shanghai's calendar day",
-                    },
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("charity")

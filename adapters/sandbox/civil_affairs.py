@@ -23,7 +23,13 @@ from starlette.routing import Route
 from adapters.records import Enrollment, Household, Member
 from adapters.sandbox.geography import STREETS
 from adapters.sandbox.population import Population
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import (
     AssistanceCategory,
     EnrollmentStatus,
@@ -274,154 +280,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-_HOUSEHOLD_REF = {"$ref": "#/components/schemas/Household"}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Civil affairs (民政) household service — sandbox", "version": "1"},
-    "paths": {
-        "/api/v1/persons:batchGet": {
-            "post": {
-                "summary": "Look up persons by ID number (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["idNumbers"],
-                                "properties": {
-                                    "idNumbers": {"type": "array", "items": {"type": "string"}}
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {"200": {"description": "persons found and ID numbers not found"}},
-            }
-        },
-        "/api/v1/households:batchGet": {
-            "post": {
-                "summary": "Look up households by ID (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["householdIds"],
-                                "properties": {
-                                    "householdIds": {"type": "array", "items": {"type": "string"}}
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {"200": {"description": "households found and IDs not found"}},
-            }
-        },
-        "/api/v1/households": {
-            "get": {
-                "summary": "Change feed of households, oldest change first",
-                "parameters": [
-                    {
-                        "name": "updatedSince",
-                        "in": "query",
-                        "schema": {"type": "string", "format": "date-time"},
-                        "description": "inclusive lower bound",
-                    },
-                    {
-                        "name": "pageSize",
-                        "in": "query",
-                        "schema": {
-                            "type": "integer",
-                            "minimum": 1,
-                            "maximum": MAX_PAGE,
-                            "default": 200,
-                        },
-                    },
-                    {"name": "pageToken", "in": "query", "schema": {"type": "string"}},
-                ],
-                "responses": {
-                    "200": {
-                        "description": "items (deleted ones have household null)"
-                        " and nextPageToken (null on the last page)"
-                    }
-                },
-            }
-        },
-        "/api/v1/households/{householdId}": {
-            "get": {
-                "summary": "One household",
-                "parameters": [
-                    {
-                        "name": "householdId",
-                        "in": "path",
-                        "required": True,
-                        "schema": {"type": "string"},
-                    }
-                ],
-                "responses": {
-                    "200": {
-                        "description": "the household",
-                        "content": {"application/json": {"schema": _HOUSEHOLD_REF}},
-                    },
-                    "404": {"description": "no such household"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Household": {
-                "type": "object",
-                "properties": {
-                    "householdId": {"type": "string"},
-                    "regionCode": {"type": "string", "description": "GB/T 2260 district code"},
-                    "streetName": {"type": "string"},
-                    "address": {"type": "string"},
-                    "hukouCode": {
-                        "type": "string",
-                        "enum": ["1", "2"],
-                        "description": "1 urban, 2 rural",
-                    },
-                    "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}},
-                    "assistance": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/Assistance"},
-                    },
-                    "updatedAt": {"type": "string", "format": "date-time"},
-                },
-            },
-            "Member": {
-                "type": "object",
-                "properties": {
-                    "idNumber": {"type": "string"},
-                    "name": {"type": "string"},
-                    "sexCode": {"type": "string", "enum": ["1", "2"]},
-                    "birthDate": {"type": "string", "format": "date"},
-                    "relationCode": {
-                        "type": "string",
-                        "description": "GB/T 4761 relation to the head",
-                    },
-                    "disabilityGrade": {"type": ["integer", "null"], "minimum": 1, "maximum": 4},
-                    "chronicIllness": {"type": "boolean"},
-                    "workAbilityCode": {
-                        "type": "string",
-                        "enum": ["1", "2", "3"],
-                        "description": "1 full, 2 partial, 3 none",
-                    },
-                    "householdId": {"type": "string"},
-                },
-            },
-            "Assistance": {
-                "type": "object",
-                "properties": {
-                    "categoryCode": {"type": "string", "enum": ["DB", "TK", "DSR", "ZCX", "LS"]},
-                    "statusCode": {"type": "string", "enum": ["00", "10", "20", "90"]},
-                    "startDate": {"type": "string", "format": "date"},
-                    "monthlyAmount": {"type": "string", "description": "yuan, two decimals"},
-                    "incomeStable": {"type": "boolean"},
-                    "lastReviewDate": {"type": ["string", "null"], "format": "date"},
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("civil_affairs")

@@ -36,7 +36,13 @@ from adapters.education import (
 )
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus
 
 STAGE_CODES = {
@@ -340,104 +346,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-_DAY = {"type": "string", "pattern": "^[0-9]{8}$", "description": "yyyymmdd"}
-_YEAR = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{4}$", "description": "学年, e.g. 2026-2027"}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Education (教育) student service — sandbox", "version": "1"},
-    "paths": {
-        "/api/students/lookup": {
-            "post": {
-                "summary": "Students by ID number (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["sfzhList"],
-                                "properties": {
-                                    "sfzhList": {
-                                        "type": "array",
-                                        "maxItems": MAX_BATCH,
-                                        "items": {"type": "string"},
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "students found, and the ID numbers that are not",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "students": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Student"},
-                                        },
-                                        "missing": {"type": "array", "items": {"type": "string"}},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not {sfzhList: [...]} or too many"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Student": {
-                "type": "object",
-                "properties": {
-                    "sfzh": {"type": "string", "description": "身份证号"},
-                    "studentNo": {"type": "string", "description": "学籍号"},
-                    "birthDate": _DAY,
-                    "stageCode": {
-                        "type": "string",
-                        "enum": list(STAGE_CODES.values()),
-                        "description": "01 学前, 11 小学, 21 初中, 31 普高, 32 中职, 41 高校",
-                    },
-                    "gradeNo": {"type": "integer", "minimum": 1, "maximum": 6},
-                    "schoolName": {"type": "string"},
-                    "schoolRegionCode": {
-                        "type": "string",
-                        "description": "GB/T 2260 district code",
-                    },
-                    "enrolDate": _DAY,
-                    "difficultyLevel": {
-                        "type": ["string", "null"],
-                        "enum": ["1", "2", "3", None],
-                        "description": "1 特别困难, 2 困难, 3 一般困难",
-                    },
-                    "difficultyYear": {**_YEAR, "type": ["string", "null"]},
-                    "aidItems": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/AidItem"},
-                    },
-                },
-            },
-            "AidItem": {
-                "type": "object",
-                "properties": {
-                    "aidTypeCode": {
-                        "type": "string",
-                        "enum": list(AID_CODES.values()),
-                        "description": "JM 减免, ZXJ 助学金, SHBZ 生活补助, "
-                        "QGZX 勤工助学, SJSM 送教上门",
-                    },
-                    "amount": {
-                        "type": ["string", "null"],
-                        "description": "yuan; null for 送教上门",
-                    },
-                    "schoolYear": _YEAR,
-                    "payDate": _DAY,
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("education")

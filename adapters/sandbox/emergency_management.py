@@ -26,7 +26,13 @@ from starlette.routing import Route
 
 from adapters.records import Household
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import District, HukouType
 
 MAX_BATCH = 500
@@ -288,111 +294,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Emergency management (应急管理) disaster relief service — sandbox",
-        "version": "1",
-    },
-    "paths": {
-        "/em/relief/query": {
-            "post": {
-                "summary": "Disaster events that affected the households of these persons "
-                "(at most 500 ID numbers)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["persons"],
-                                "properties": {
-                                    "persons": {
-                                        "type": "array",
-                                        "items": {"type": "string"},
-                                        "maxItems": MAX_BATCH,
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "events, each listing only the affected households "
-                        "that contain a requested person",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "events": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Event"},
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not {persons: [...]} or too many persons"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Event": {
-                "type": "object",
-                "properties": {
-                    "eventNo": {"type": "string"},
-                    "typeCode": {
-                        "type": "string",
-                        "enum": [TYPHOON, FLOOD, RAINSTORM, FIRE, OTHER],
-                        "description": "T 台风, L 洪涝, Y 暴雨, H 火灾, Q 其他",
-                    },
-                    "eventName": {"type": "string"},
-                    "occurDate": {"type": "string", "description": "yyyy/MM/dd"},
-                    "regionCodes": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "GB/T 2260 codes of the districts hit",
-                    },
-                    "households": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/AffectedHousehold"},
-                    },
-                },
-            },
-            "AffectedHousehold": {
-                "type": "object",
-                "properties": {
-                    "headIdNo": {"type": "string", "description": "户主身份证号"},
-                    "memberIdNos": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "the other members' ID numbers (not the head)",
-                    },
-                    "regionCode": {"type": "string"},
-                    "damageCode": {
-                        "type": "string",
-                        "enum": list(DAMAGE_LEVELS),
-                        "description": "1 轻微, 2 一般, 3 严重, 4 全损",
-                    },
-                    "relief": {"type": "array", "items": {"$ref": "#/components/schemas/Relief"}},
-                },
-            },
-            "Relief": {
-                "type": "object",
-                "properties": {
-                    "stageCode": {
-                        "type": "string",
-                        "enum": [EMERGENCY, TRANSITIONAL, RECONSTRUCTION],
-                        "description": "01 应急救助, 02 过渡期生活救助, 03 恢复重建",
-                    },
-                    "amount": {"type": "string", "description": "whole yuan"},
-                    "payDate": {"type": "string", "description": "yyyy/MM/dd"},
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("emergency_management")

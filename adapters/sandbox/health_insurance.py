@@ -36,7 +36,13 @@ from adapters.health_insurance import (
 )
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, WorkAbility
 
 SCHEME_CODES = {MedicalScheme.EMPLOYEE: "310", MedicalScheme.RESIDENT: "390"}
@@ -308,108 +314,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-_FEN = {"type": "integer", "minimum": 0, "description": "fen (分)"}
-_DATE = {"type": "string", "format": "date"}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Health insurance (医保) insured-person service — sandbox", "version": "2"},
-    "paths": {
-        "/v2/insured/query": {
-            "post": {
-                "summary": "Insured persons by ID card number (at most 500); others are left out",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["id_card_nos"],
-                                "properties": {
-                                    "id_card_nos": {
-                                        "type": "array",
-                                        "maxItems": MAX_BATCH,
-                                        "items": {"type": "string"},
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "the insured persons among those asked for",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "insured": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Insured"},
-                                        }
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not {id_card_nos: [...]} or too many"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Insured": {
-                "type": "object",
-                "properties": {
-                    "id_card_no": {"type": "string"},
-                    "insutype": {
-                        "type": "string",
-                        "enum": ["310", "390"],
-                        "description": "310 职工基本医疗保险, 390 城乡居民基本医疗保险",
-                    },
-                    "insured_since": _DATE,
-                    "premium_year": {"type": "integer"},
-                    "annual_premium": _FEN,
-                    "premium_subsidy": {**_FEN, "description": "fen paid by 资助参保"},
-                    "claims": {"type": "array", "items": {"$ref": "#/components/schemas/Claim"}},
-                    "medical_assistance": {
-                        "type": "array",
-                        "items": {"$ref": "#/components/schemas/Assistance"},
-                    },
-                },
-            },
-            "Claim": {
-                "type": "object",
-                "properties": {
-                    "setl_id": {"type": "string"},
-                    "settled_on": _DATE,
-                    "med_type": {
-                        "type": "string",
-                        "enum": ["11", "14", "21"],
-                        "description": "11 普通门诊, 14 门诊慢特病, 21 普通住院",
-                    },
-                    "total_cost": _FEN,
-                    "fund_paid": _FEN,
-                    "self_paid": {**_FEN, "description": "fen, total_cost - fund_paid"},
-                    "serious_illness": {"type": "boolean", "description": "大病"},
-                },
-            },
-            "Assistance": {
-                "type": "object",
-                "properties": {
-                    "paid_on": _DATE,
-                    "amount": _FEN,
-                    "kind": {
-                        "type": "string",
-                        "enum": ["MZJZ", "ZYJZ", "DBJZ"],
-                        "description": "门诊救助, 住院救助, 大病救助",
-                    },
-                    "setl_id": {
-                        "type": ["string", "null"],
-                        "description": "the claim it helped with",
-                    },
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("health_insurance")

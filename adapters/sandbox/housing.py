@@ -28,7 +28,13 @@ from starlette.routing import Route
 from adapters.housing import Dwelling, HousingTenure, LowRentHousing, RuralRenovation
 from adapters.records import Household
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
 
 TENURE_CODES = {
@@ -179,99 +185,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {"title": "Housing bureau (住房) dwelling register — sandbox", "version": "1"},
-    "paths": {
-        "/housing/v1/dwellings:search": {
-            "post": {
-                "summary": "Dwellings with at least one of the given occupants (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["occupantIdNumbers"],
-                                "properties": {
-                                    "occupantIdNumbers": {
-                                        "type": "array",
-                                        "maxItems": MAX_BATCH,
-                                        "items": {"type": "string"},
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "each matching dwelling once",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "dwellings": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Dwelling"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not the expected shape or too large"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Dwelling": {
-                "type": "object",
-                "properties": {
-                    "dwellingId": {"type": "string", "description": "the bureau's dwelling number"},
-                    "districtCode": {"type": "string", "description": "GB/T 2260 district code"},
-                    "address": {"type": "string"},
-                    "floorArea": {"type": "number", "description": "square metres"},
-                    "tenure": {
-                        "type": "string",
-                        "enum": ["owned", "publicRental", "privateRental", "ruralHomestead"],
-                    },
-                    "occupants": {
-                        "type": "array",
-                        "items": {"type": "string"},
-                        "description": "occupants' citizen ID numbers",
-                    },
-                    "assistance": {
-                        "type": "array",
-                        "items": {
-                            "oneOf": [
-                                {"$ref": "#/components/schemas/LowRentHousing"},
-                                {"$ref": "#/components/schemas/RuralRenovation"},
-                            ]
-                        },
-                    },
-                },
-            },
-            "LowRentHousing": {
-                "type": "object",
-                "description": "廉租住房",
-                "properties": {
-                    "scheme": {"const": "lowRentHousing"},
-                    "since": {"type": "string", "format": "date"},
-                    "monthlyRentSubsidy": {"type": "number", "description": "yuan per month"},
-                },
-            },
-            "RuralRenovation": {
-                "type": "object",
-                "description": "农村危旧房改造",
-                "properties": {
-                    "scheme": {"const": "ruralRenovation"},
-                    "year": {"type": "integer"},
-                    "amount": {"type": "number", "description": "yuan, one-off"},
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("housing")

@@ -35,7 +35,13 @@ from adapters.human_resources import (
 )
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
-from adapters.sandbox.service import error, health_route, openapi_route, read_json_body
+from adapters.sandbox.service import (
+    error,
+    health_route,
+    load_openapi,
+    openapi_route,
+    read_json_body,
+)
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, HukouType, Sex, WorkAbility
 
 STATUS_CODES = {
@@ -294,100 +300,4 @@ def create_app(population: Population) -> Starlette:
     return Starlette(routes=routes)
 
 
-_DATE = {"type": ["string", "null"], "pattern": r"^\d{4}-\d{2}-\d{2}$"}
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.1.0",
-    "info": {
-        "title": "Human resources and social security (人社) person query — sandbox",
-        "version": "1",
-    },
-    "paths": {
-        "/rs/api/PersonQuery": {
-            "post": {
-                "summary": "Employment and social insurance by ID card number (at most 500)",
-                "requestBody": {
-                    "content": {
-                        "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["IdCardNos"],
-                                "properties": {
-                                    "IdCardNos": {
-                                        "type": "array",
-                                        "maxItems": MAX_BATCH,
-                                        "items": {"type": "string"},
-                                    }
-                                },
-                            }
-                        }
-                    }
-                },
-                "responses": {
-                    "200": {
-                        "description": "records found; Total is the length of Result",
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "Result": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/Person"},
-                                        },
-                                        "Total": {"type": "integer"},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "400": {"description": "body is not the expected shape or too large"},
-                },
-            }
-        },
-    },
-    "components": {
-        "schemas": {
-            "Person": {
-                "type": "object",
-                "properties": {
-                    "IdCardNo": {"type": "string"},
-                    "EmploymentStatusCode": {
-                        "type": "integer",
-                        "enum": [11, 12, 21, 31, 41],
-                        "description": "11 employed, 12 flexible, 21 registered "
-                        "unemployed, 31 not in the labour force, 41 retired",
-                    },
-                    "WageBandCode": {
-                        "type": ["integer", "null"],
-                        "enum": [1, 2, 3, 4, None],
-                        "description": "x minimum wage: 1 below, 2 1-1.5, 3 1.5-2, 4 above 2",
-                    },
-                    "ContributionMonths": {"type": "integer", "minimum": 0},
-                    "LastContributionMonth": {**_DATE, "description": "first day of the month"},
-                    "MonthlyPension": {
-                        "type": ["number", "null"],
-                        "description": "yuan, two decimals",
-                    },
-                    "UnemploymentRegDate": _DATE,
-                    "Services": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "properties": {
-                                "ServiceTypeCode": {
-                                    "type": "integer",
-                                    "enum": [1, 2, 3],
-                                    "description": (
-                                        "1 vocational training, 2 job referral, "
-                                        "3 public-welfare post"
-                                    ),
-                                },
-                                "ServiceDate": _DATE,
-                            },
-                        },
-                    },
-                },
-            },
-        }
-    },
-}
+OPENAPI = load_openapi("human_resources")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from importlib import resources
 from typing import Any
 
 from starlette.requests import Request
@@ -20,6 +21,15 @@ async def read_json_body(request: Request) -> Any:
         return json.loads(await request.body())
     except ValueError:
         return None
+
+
+def load_openapi(name: str) -> dict[str, Any]:
+    """The OpenAPI document shipped as ``openapi/<name>.json`` beside these modules."""
+    path = resources.files("adapters.sandbox") / "openapi" / f"{name}.json"
+    document = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(document, dict):
+        raise TypeError(f"openapi/{name}.json does not hold a JSON object")
+    return document
 
 
 def openapi_route(document: dict[str, Any]) -> Route:
