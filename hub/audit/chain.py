@@ -1,24 +1,4 @@
-"""The tamper-evident audit log: who saw which sections of which household, when and why.
-
-Every read of household data appends one entry. Entries form a hash chain: ``seq`` counts
-up from 1 without gaps, ``prev_hash`` is the previous entry's ``hash`` (64 zeros for the
-first), and ``hash`` is SHA-256 over a canonical encoding of every other column, so that
-altering, deleting, inserting or reordering entries breaks the chain where it happened;
-``verify`` walks the chain and names the first entry that does not fit.
-
-The log holds no personal values: household IDs and section names only, checked on the
-way in, beside the caller's identity, purpose and (for break-glass access) justification.
-
-Appenders are serialised, since each entry needs the one before it: on PostgreSQL by a
-transaction-scoped advisory lock, on SQLite by starting the transaction with
-``BEGIN IMMEDIATE`` (the database's single write lock). Both are taken before the last
-entry is read and held until the new one commits, across processes and engines.
-
-Two things the chain cannot show by itself: that its newest entries were deleted (the
-rest still links up), and that someone with write access who knows this encoding rebuilt
-every hash from some entry onwards. Both show against a head (``head()``) recorded
-somewhere the database's writers cannot reach, passed back to ``verify(anchor=...)``.
-"""
+"""Writing the audit log: records, their hash, and appends serialised across workers."""
 
 from __future__ import annotations
 
@@ -32,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -64,7 +44,6 @@ HASHED_COLUMNS = (
     "justification",
     "prev_hash",
 )
-PAGE_SIZE = 1000  # entries verify() holds in memory at a time
 
 _HOUSEHOLD_ID = re.compile(r"H[0-9]{13}")
 # GraphQL field names of household sections ("civilAffairs", "medical"): letters only, so
@@ -92,14 +71,6 @@ class AccessRecord:
     outcome: str  # GRANTED, DENIED or PARTIAL
     break_glass: bool = False
     justification: str | None = None  # the caller's own words; required for break-glass
-
-
-@dataclass(frozen=True, slots=True)
-class ChainBreak:
-    """The first entry where the log stops being the chain that was written."""
-
-    seq: int
-    reason: str
 
 
 def entry_hash(entry: AuditEntry) -> str:
@@ -203,7 +174,7 @@ def _entry(
 ) -> AuditEntry:
     entry = AuditEntry(
         seq=seq,
-        at=_utc(clock(), "clock()"),
+        at=utc(clock(), "clock()"),
         request_id=record.request_id,
         client_id=record.client_id,
         client_kind=record.client_kind,
@@ -309,195 +280,7 @@ def _validated(record: AccessRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return households, sections
 
 
-def _utc(moment: datetime, name: str) -> datetime:
+def utc(moment: datetime, name: str) -> datetime:
     if moment.tzinfo is None:
         raise ValueError(f"{name} must be timezone-aware")
     return moment.astimezone(UTC)
-
-
-async def verify(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    anchor: tuple[int, str] | None = None,
-    page_size: int = PAGE_SIZE,
-) -> ChainBreak | None:
-    """Walk the log in seq order, a page at a time; the first entry that breaks the chain.
-
-    Reasons start with what is wrong: "altered" (the content does not match the hash),
-    "gap" (a seq is missing or out of place), "deleted or altered" (the entry links to no
-    entry in the log), "inserted" (entries were put in before it; the break names the
-    first of them), "reordered" (it links to an entry that comes after it), "disclosure
-    index" (the disclosure rows disagree with the entry's households). None: intact.
-
-    Deleting the newest entries leaves an intact chain; pass ``anchor``, a ``head()``
-    kept elsewhere, to check that the log still holds that entry with that hash.
-    """
-    prev_seq, prev_hash = 0, GENESIS
-    after: int | None = None  # no lower bound on the first page: a forged seq 0 shows too
-    while True:
-        async with sessions() as session:
-            query = select(AuditEntry).order_by(AuditEntry.seq).limit(page_size)
-            if after is not None:
-                query = query.where(AuditEntry.seq > after)
-            entries = (await session.scalars(query)).all()
-            if not entries:
-                break
-            disclosed = await _disclosed(session, entries[0].seq, entries[-1].seq)
-            for entry in entries:
-                broken = await _check(session, entry, prev_seq, prev_hash, disclosed)
-                if broken is not None:
-                    return broken
-                prev_seq, prev_hash = entry.seq, entry.hash
-            after = entries[-1].seq
-    if anchor is not None:
-        return await _check_anchor(sessions, anchor)
-    return None
-
-
-async def _disclosed(session: AsyncSession, first: int, last: int) -> dict[int, set[str]]:
-    disclosed: dict[int, set[str]] = {}
-    for seq, household in await session.execute(
-        select(AuditDisclosure.seq, AuditDisclosure.household_id).where(
-            AuditDisclosure.seq >= first, AuditDisclosure.seq <= last
-        )
-    ):
-        disclosed.setdefault(seq, set()).add(household)
-    return disclosed
-
-
-async def _check(
-    session: AsyncSession,
-    entry: AuditEntry,
-    prev_seq: int,
-    prev_hash: str,
-    disclosed: dict[int, set[str]],
-) -> ChainBreak | None:
-    seq = entry.seq
-    if seq != prev_seq + 1:
-        place = f"follows seq {prev_seq}" if prev_seq else "is the first entry"
-        return ChainBreak(seq, f"gap: seq {seq} {place}; entries were deleted or inserted")
-    if entry.prev_hash != prev_hash:
-        return await _misplaced(session, entry)
-    if entry_hash(entry) != entry.hash:
-        return ChainBreak(seq, f"altered: the content of seq {seq} does not match its hash")
-    if _households(entry) != disclosed.get(seq, set()):
-        return ChainBreak(
-            seq, f"disclosure index: the households disclosed for seq {seq} are not its own"
-        )
-    return None
-
-
-async def _misplaced(session: AsyncSession, entry: AuditEntry) -> ChainBreak:
-    """Why an entry does not link to the one before it, judged by what it links to."""
-    seq = entry.seq
-    # A scan (hash has no index), but only once, at the break.
-    linked = await session.scalar(
-        select(AuditEntry.seq)
-        .where(AuditEntry.hash == entry.prev_hash)
-        .order_by(AuditEntry.seq)
-        .limit(1)
-    )
-    if linked is None:
-        return ChainBreak(seq, f"deleted or altered: seq {seq} links to no entry in the log")
-    if linked >= seq:
-        return ChainBreak(seq, f"reordered: seq {seq} links to seq {linked}, which follows it")
-    # It links further back: what lies between was put in after the fact, so the first of
-    # those is the first bad entry, even if whoever forged it got its hash right.
-    return ChainBreak(
-        linked + 1,
-        f"inserted: seq {seq} links back to seq {linked}, "
-        f"so seq {linked + 1}..{seq - 1} were inserted",
-    )
-
-
-def _households(entry: AuditEntry) -> set[str] | None:
-    try:
-        households = json.loads(entry.households)
-    except ValueError:
-        return None
-    if not isinstance(households, list) or not all(isinstance(h, str) for h in households):
-        return None
-    return set(households)
-
-
-async def _check_anchor(
-    sessions: async_sessionmaker[AsyncSession], anchor: tuple[int, str]
-) -> ChainBreak | None:
-    seq, expected = anchor
-    async with sessions() as session:
-        stored = await session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
-    if stored is None:
-        return ChainBreak(seq, f"deleted: the anchored seq {seq} is no longer in the log")
-    if stored != expected:
-        return ChainBreak(
-            seq, f"altered: seq {seq} no longer has the anchored hash; the chain was rebuilt"
-        )
-    return None
-
-
-async def head(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, str] | None:
-    """The newest entry's seq and hash, or None for an empty log.
-
-    Deleting the newest entries cannot be seen from inside the log, since what is left
-    still links up; nor can a chain rebuilt by someone who knows the encoding. Record the
-    head somewhere the database's writers cannot change (a ticket, a signed message,
-    another system) and pass it to ``verify(anchor=...)`` later.
-    """
-    async with sessions() as session:
-        last = (
-            await session.execute(
-                select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-            )
-        ).first()
-    return (last[0], last[1]) if last is not None else None
-
-
-async def disclosures(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    household_id: str,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-) -> list[AuditEntry]:
-    """Entries that concern a household, newest first, found through the disclosure index.
-
-    ``since`` is inclusive and ``until`` exclusive; either may be None for no bound.
-    """
-    query = (
-        select(AuditEntry)
-        .join(AuditDisclosure, AuditDisclosure.seq == AuditEntry.seq)
-        .where(AuditDisclosure.household_id == household_id)
-    )
-    return await _newest(sessions, query, since, until, limit)
-
-
-async def break_glass_entries(
-    sessions: async_sessionmaker[AsyncSession],
-    *,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = 100,
-) -> list[AuditEntry]:
-    """Break-glass entries, for review, newest first; ``since`` inclusive, ``until`` not."""
-    query = select(AuditEntry).where(AuditEntry.break_glass.is_(True))
-    return await _newest(sessions, query, since, until, limit)
-
-
-async def _newest(
-    sessions: async_sessionmaker[AsyncSession],
-    query: Select[AuditEntry],
-    since: datetime | None,
-    until: datetime | None,
-    limit: int,
-) -> list[AuditEntry]:
-    if limit < 1:
-        raise ValueError("limit must be at least 1")
-    if since is not None:
-        query = query.where(AuditEntry.at >= _utc(since, "since"))
-    if until is not None:
-        query = query.where(AuditEntry.at < _utc(until, "until"))
-    # Newest by seq, the log's own order; times follow it as long as appenders' clocks agree.
-    query = query.order_by(AuditEntry.seq.desc()).limit(limit)
-    async with sessions() as session:
-        return list((await session.scalars(query)).all())
