@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from decimal import Decimal
 
 import strawberry
 from graphql import GraphQLError
@@ -18,6 +19,7 @@ from schema.errors import Notices, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
 from schema.permissions import Permissions
+from schema.scalars import Money
 from schema.sources import SourcesQuery
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ def build(*, mask_errors: bool = True, limits: Limits | None = None) -> strawber
         mutation=Mutation,
         extensions=extensions,
         config=production_config() if limits else StrawberryConfig(auto_camel_case=True),
+        scalar_overrides={Decimal: Money},
     )
 
 
