@@ -393,8 +393,8 @@ def mask(kind: Mask, value: object) -> object:
     if kind is Mask.ID_NUMBER:
         return idnumber.mask(str(value))
     if kind is Mask.NAME:
-        text = str(value)
-        return text[:1] + "*" * max(1, len(text) - 1)
+        # The surname and one star, whatever the length: the length says something too.
+        return str(value)[:1] + "*"
     if kind is Mask.ADDRESS:
         found = _STREET.match(str(value))
         return found.group(1) if found else "***"
