@@ -62,16 +62,43 @@ def serve() -> None:
     metavar="SOURCE:FAULT=VALUE[,...]",
     help="Inject faults from the start, e.g. education:latency_ms=50 or charity:down=true.",
 )
-def sandbox(seed: int | None, size: int | None, faults: tuple[str, ...]) -> None:
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="SOURCE",
+    help="Serve only this department (repeatable), e.g. to run one in a process of its own.",
+)
+@click.option(
+    "--control-port",
+    type=int,
+    default=SANDBOX_CONTROL_PORT,
+    show_default=True,
+    help="Port of the faults and call-count service; 0 for none.",
+)
+def sandbox(
+    seed: int | None,
+    size: int | None,
+    faults: tuple[str, ...],
+    only: tuple[str, ...],
+    control_port: int,
+) -> None:
     """Serve the stand-in department systems on loopback."""
     from adapters.sandbox.faults import parse_assignment
     from adapters.sandbox.server import build_apps, serve
     from adapters.vocabulary import Source
 
     settings = _settings()
+    try:
+        chosen = [Source[name.upper()] for name in only] or None
+    except KeyError as exc:
+        raise click.BadParameter(
+            f"unknown department {exc.args[0]!r}", param_hint="--only"
+        ) from None
     apps = build_apps(
         seed if seed is not None else settings.sandbox_seed,
         size if size is not None else settings.sandbox_size,
+        only=chosen,
     )
     for spec in faults:
         name, _, assignments = spec.partition(":")
@@ -83,8 +110,9 @@ def sandbox(seed: int | None, size: int | None, faults: tuple[str, ...]) -> None
             raise click.BadParameter(str(exc), param_hint="--fault") from None
     for source in apps:
         click.echo(f"{source.value}: http://127.0.0.1:{SANDBOX_PORTS[source]}")
-    click.echo(f"faults and call counts: http://127.0.0.1:{SANDBOX_CONTROL_PORT}/faults")
-    asyncio.run(serve(apps, SANDBOX_PORTS, control_port=SANDBOX_CONTROL_PORT))
+    if control_port:
+        click.echo(f"faults and call counts: http://127.0.0.1:{control_port}/faults")
+    asyncio.run(serve(apps, SANDBOX_PORTS, control_port=control_port or None))
 
 
 @main.group()

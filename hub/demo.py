@@ -100,6 +100,10 @@ and {demo.unconsented_household} (no consent) exactly as if it did not exist:
 The auditor sees who saw {demo.consented_household}, and why:
 {_curl(url, demo.auditor_token, "AUDIT", DISCLOSURES % demo.consented_household)}
 
+Stop one department to see the others carry on (its section null, an error naming it):
+  curl -X PUT http://127.0.0.1:8100/faults/charity -d '{{"down": true}}'
+  curl -X PUT http://127.0.0.1:8100/faults/charity -d '{{"down": false}}'
+
 Check the audit log's hash chain with: .venv/bin/hub audit verify
 """
 

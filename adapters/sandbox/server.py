@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 
 import uvicorn
@@ -47,10 +47,17 @@ SERVICES = {
 SERVED = tuple(SERVICES)
 
 
-def build_apps(seed: int, size: int) -> dict[Source, FaultyApp]:
-    """One app per stand-in department, all over the same population, faults off."""
+def build_apps(
+    seed: int, size: int, *, only: Iterable[Source] | None = None
+) -> dict[Source, FaultyApp]:
+    """One app per stand-in department (or those in ``only``), over one population."""
     population = generate(seed, size)
-    return {source: FaultyApp(make(population), seed=seed) for source, make in SERVICES.items()}
+    wanted = set(only) if only is not None else set(SERVICES)
+    return {
+        source: FaultyApp(make(population), seed=seed)
+        for source, make in SERVICES.items()
+        if source in wanted
+    }
 
 
 def control_app(apps: Mapping[Source, FaultyApp]) -> Starlette:
@@ -126,21 +133,22 @@ async def serve(
     apps: Mapping[Source, FaultyApp],
     ports: Mapping[Source, int],
     *,
-    control_port: int,
+    control_port: int | None,
     host: str = "127.0.0.1",
     log_level: str = "warning",
 ) -> None:
-    control = uvicorn.Server(
-        uvicorn.Config(
-            control_app(apps),
-            host=host,
-            port=control_port,
-            log_level=log_level,
-            access_log=False,
-            lifespan="off",
+    """Serve ``apps`` until cancelled; ``control_port`` None serves no control service."""
+    services = [_supervise(app, host, ports[source], log_level) for source, app in apps.items()]
+    if control_port is not None:
+        control = uvicorn.Server(
+            uvicorn.Config(
+                control_app(apps),
+                host=host,
+                port=control_port,
+                log_level=log_level,
+                access_log=False,
+                lifespan="off",
+            )
         )
-    )
-    await asyncio.gather(
-        control.serve(),
-        *(_supervise(app, host, ports[source], log_level) for source, app in apps.items()),
-    )
+        services.append(control.serve())
+    await asyncio.gather(*services)
