@@ -75,24 +75,38 @@ class Permissions(SchemaExtension):
         households = tuple(sorted({*logged.granted, *logged.denied}))
         parts = tuple(sorted({part for seen in logged.granted.values() for part in seen}))
         outcome = "GRANTED" if not logged.denied else "DENIED" if not logged.granted else "PARTIAL"
-        await context.resources.audit.append(
-            audit.AccessRecord(
-                request_id=context.request_id,
-                client_id=principal.client_id,
-                client_kind=principal.kind.value,
-                token_id=principal.token_id,
-                purpose=principal.purpose.value,
-                operation=(
-                    self.execution_context.operation_name
-                    or str(self.execution_context.operation_type.value)
-                )[:128],
-                households=households,
-                sections=parts,
-                outcome=outcome,
-                break_glass=principal.break_glass is not None,
-                justification=principal.break_glass,
-            ),
+        record = audit.AccessRecord(
+            request_id=context.request_id,
+            client_id=principal.client_id,
+            client_kind=principal.kind.value,
+            token_id=principal.token_id,
+            purpose=principal.purpose.value,
+            operation=(
+                self.execution_context.operation_name
+                or str(self.execution_context.operation_type.value)
+            )[:128],
+            households=households,
+            sections=parts,
+            outcome=outcome,
+            break_glass=principal.break_glass is not None,
+            justification=principal.break_glass,
         )
+        try:
+            await context.resources.audit.append(record)
+        except Exception:
+            # No disclosure without its record: the answer is withheld, and the cause,
+            # which may name internals, goes to the log only.
+            log.exception("request %s: the audit entry could not be written", context.request_id)
+            result = self.execution_context.result
+            if result is not None:
+                result.data = None
+                result.errors = [
+                    HubError(
+                        "The access could not be recorded, so nothing is disclosed; "
+                        "try again later.",
+                        "AUDIT_UNAVAILABLE",
+                    )
+                ]
 
 
 def _masked(result: Any, rule: Rule) -> Any:

@@ -357,3 +357,26 @@ async def test_auditors_alone_read_the_disclosure_log(gql, as_client, population
         result = await caller(query)
         assert result["data"] is None
         assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_no_household_data_leaves_when_its_audit_entry_cannot_be_written(
+    hub_client, caseworker, monkeypatch, population: Population
+):
+    from hub.audit import chain
+
+    async def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("audit store unavailable")
+
+    monkeypatch.setattr(chain, "append_many", broken)
+    household = population.households[0]
+    response = await hub_client.post(
+        "/graphql",
+        json={"query": PATHS["household"], "variables": {"id": household.id}},
+        headers=caseworker,
+    )
+    assert household.members[0].name not in response.text
+    assert household.id not in response.text
+    assert "audit store unavailable" not in response.text  # the cause goes to the log only
+    body = response.json()
+    assert body["data"] is None
+    assert body["errors"][0]["extensions"] == {"code": "AUDIT_UNAVAILABLE"}
