@@ -11,12 +11,13 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading, spread
+from adapters.http import SourceClient
 from adapters.vocabulary import District, Source
+from adapters.wire import chunks, reading, spread, yuan_text
 
 # The federation's dates are Shanghai calendar days; Shanghai has had no DST since 1991.
 _SHANGHAI = timezone(timedelta(hours=8))
@@ -146,18 +147,6 @@ def _day(value: Any) -> date:
     return datetime.fromtimestamp(value, _SHANGHAI).date()
 
 
-def _yuan(value: Any) -> Decimal:
-    if not isinstance(value, str):
-        raise TypeError("amount is not a string")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise ValueError("not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("not an amount")
-    return amount
-
-
 def _aid(item: dict[str, Any]) -> CharityAid:
     recipient = _RECIPIENT[item["recipient_type"]]
     members = item.get("household_member_ids") or []
@@ -175,7 +164,7 @@ def _aid(item: dict[str, Any]) -> CharityAid:
         project_id=str(item["project_id"]),
         project_name=str(item["project_name"]),
         kind=_AID_KIND[item["kind_code"]],
-        amount=_yuan(item["amount"]),
+        amount=yuan_text(item["amount"]),
         given_on=_day(item["granted_at"]),
     )
 

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading
+from adapters.http import SourceClient
 from adapters.records import ChangePage, Enrollment, Household, HouseholdChange, Member
 from adapters.vocabulary import (
     AssistanceCategory,
@@ -24,6 +24,7 @@ from adapters.vocabulary import (
     Source,
     WorkAbility,
 )
+from adapters.wire import chunks, reading
 
 _SEX = {"1": Sex.MALE, "2": Sex.FEMALE}
 _RELATION = {

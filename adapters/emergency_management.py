@@ -11,12 +11,13 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading, spread
+from adapters.http import SourceClient
 from adapters.vocabulary import District, Source
+from adapters.wire import chunks, reading, spread, yuan_text
 
 
 class DisasterType(enum.Enum):
@@ -133,18 +134,6 @@ def _day(value: Any) -> date:
     return datetime.strptime(value, "%Y/%m/%d").date()
 
 
-def _yuan(value: Any) -> Decimal:
-    if not isinstance(value, str):
-        raise TypeError("amount is not a string")
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise ValueError("not an amount") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError("not an amount")
-    return amount
-
-
 def _id_numbers(values: Any) -> tuple[str, ...]:
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         raise TypeError("ID numbers are not a list of strings")
@@ -177,7 +166,9 @@ def _record(event: DisasterEvent, item: dict[str, Any]) -> DisasterRecord:
         damage_level=_DAMAGE[item["damageCode"]],
         relief=tuple(
             ReliefPayment(
-                stage=_STAGE[p["stageCode"]], amount=_yuan(p["amount"]), paid_on=_day(p["payDate"])
+                stage=_STAGE[p["stageCode"]],
+                amount=yuan_text(p["amount"]),
+                paid_on=_day(p["payDate"]),
             )
             for p in item["relief"]
         ),

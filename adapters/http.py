@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 from tenacity import (
@@ -39,44 +38,6 @@ from adapters.resilience import BreakerState, CircuitBreaker, Clock, Policy, rem
 from adapters.vocabulary import Source
 
 log = logging.getLogger(__name__)
-
-BATCH_LIMIT = 500
-
-_RecordT = TypeVar("_RecordT")
-
-
-def chunks(keys: Sequence[str], limit: int = BATCH_LIMIT) -> list[list[str]]:
-    """The distinct keys, in order, in chunks a department accepts in one call."""
-    unique = list(dict.fromkeys(keys))
-    return [unique[i : i + limit] for i in range(0, len(unique), limit)]
-
-
-@contextmanager
-def reading(source: Source) -> Iterator[None]:
-    """Turn any error while reading an upstream body into BadUpstreamData."""
-    try:
-        yield
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-        raise BadUpstreamData(source, "response does not match the contract") from exc
-
-
-def spread(
-    records: Iterable[_RecordT],
-    concerns: Callable[[_RecordT], Iterable[str]],
-    chunk: Sequence[str],
-    result: Mapping[str, list[_RecordT]],
-) -> None:
-    """List each record of one chunk's answer under every key of that chunk it concerns.
-
-    A record that concerns several people (a household's) comes back in the answer of
-    every chunk holding one of them; listing it only under the chunk's own keys keeps it
-    from being listed twice under anyone.
-    """
-    wanted = set(chunk)
-    for record in records:
-        for key in concerns(record):
-            if key in wanted:
-                result[key].append(record)
 
 
 class CircuitOpen(SourceUnavailable):

@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any
 
 from adapters.base import Health
-from adapters.http import SourceClient, chunks, reading
+from adapters.http import SourceClient
 from adapters.vocabulary import Source
+from adapters.wire import chunks, reading
 
 
 class EmploymentStatus(enum.Enum):

@@ -1,0 +1,66 @@
+"""Reading department answers: batching keys, spreading shared records, strict values.
+
+What every adapter needs to turn a department's JSON into the hub's records, whatever
+that department's conventions; each adapter keeps its own field names and code tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+from adapters.base import BadUpstreamData
+from adapters.vocabulary import Source
+
+BATCH_LIMIT = 500
+
+_RecordT = TypeVar("_RecordT")
+
+
+def chunks(keys: Sequence[str], limit: int = BATCH_LIMIT) -> list[list[str]]:
+    """The distinct keys, in order, in chunks a department accepts in one call."""
+    unique = list(dict.fromkeys(keys))
+    return [unique[i : i + limit] for i in range(0, len(unique), limit)]
+
+
+@contextmanager
+def reading(source: Source) -> Iterator[None]:
+    """Turn any error while reading an upstream body into BadUpstreamData."""
+    try:
+        yield
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise BadUpstreamData(source, "response does not match the contract") from exc
+
+
+def spread(
+    records: Iterable[_RecordT],
+    concerns: Callable[[_RecordT], Iterable[str]],
+    chunk: Sequence[str],
+    result: Mapping[str, list[_RecordT]],
+) -> None:
+    """List each record of one chunk's answer under every key of that chunk it concerns.
+
+    A record that concerns several people (a household's) comes back in the answer of
+    every chunk holding one of them; listing it only under the chunk's own keys keeps it
+    from being listed twice under anyone.
+    """
+    wanted = set(chunk)
+    for record in records:
+        for key in concerns(record):
+            if key in wanted:
+                result[key].append(record)
+
+
+def yuan_text(value: Any) -> Decimal:
+    """An amount in yuan sent as a decimal string ("1000.50"): exact, finite, not negative."""
+    if not isinstance(value, str):
+        raise TypeError("amount is not a string")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise ValueError("not an amount") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("not an amount")
+    return amount
