@@ -64,7 +64,6 @@ class SourceClient:
         self.breaker = CircuitBreaker(
             failures=self.policy.breaker_failures, reset=self.policy.breaker_reset, clock=clock
         )
-        self.attempts = 0  # calls that went out, retries included
         self._client = client
         self._base_url = base_url.rstrip("/")
         self._headers = headers or {}
@@ -139,7 +138,6 @@ class SourceClient:
             if left <= 0:
                 raise SourceTimeout(self.source, "the request's deadline has passed")
             timeout = min(timeout, left)
-        self.attempts += 1
         try:
             async with asyncio.timeout(timeout):
                 async with self._slots:

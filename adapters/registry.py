@@ -86,7 +86,3 @@ class Adapters:
 
     def __iter__(self) -> Iterator[Adapter[Any]]:
         return iter(self._adapters.values())
-
-    @property
-    def sources(self) -> list[Source]:
-        return list(self._adapters)
