@@ -201,8 +201,9 @@ def demo() -> None:
 
 def _register_admin() -> None:
     from hub.admin import audit_group, clients, tokens
+    from hub.rules.cli import rules
 
-    for group in (clients, tokens, audit_group):
+    for group in (clients, tokens, audit_group, rules):
         main.add_command(group)
 
 

@@ -8,6 +8,10 @@ Proportions follow the published figures in spirit (most assisted households are
 低保 is the largest category, 特困 people live alone and cannot work) without claiming
 to be statistics. Every stand-in department derives its records from this population,
 through ``rng_for``, so that one person's records agree across departments.
+
+Amounts and review dates follow the assistance rules file (``hub/rules/shanghai.toml``,
+read through ``adapters.sandbox.synthetic_rules``), so that the stand-ins and the hub judge
+households by the same standard.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TypeVar
 
 from adapters import idnumber
 from adapters.records import Enrollment, Household, Member
+from adapters.sandbox import synthetic_rules
 from adapters.sandbox.geography import (
     DISTRICT_WEIGHTS,
     FORMER_SHANGHAI_CODES,
@@ -30,6 +35,7 @@ from adapters.sandbox.geography import (
     RURAL_SHARE,
     STREETS,
 )
+from adapters.sandbox.synthetic_rules import SyntheticRules
 from adapters.vocabulary import (
     AssistanceCategory,
     District,
@@ -45,8 +51,6 @@ T = TypeVar("T")
 # The date the synthetic data describes; fixed so that every run agrees.
 AS_OF = date(2026, 10, 31)
 AS_OF_TIME = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
-# An illustrative 低保 standard (yuan per person per month) for synthetic amounts.
-SYNTHETIC_STANDARD = Decimal(1550)
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程魏苏吕丁沈任姚卢傅钟姜崔谭陆范汪廖石金韦贾夏付方邹熊白孟秦邱侯江尹薛闫段雷龙黎史陶贺毛郝顾龚邵万覃武钱戴严莫孔向常汤"  # noqa: E501
 GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宁健国建林峰俊浩宇晨志文德福根荣庆海"
@@ -86,11 +90,19 @@ def household_id(district: District, index: int) -> str:
     return f"H{district.code}{index + 1:07d}"
 
 
+def generate(seed: int, size: int, *, rules: SyntheticRules | None = None) -> Population:
+    """The population of ``size`` households for ``seed`` (cached per process).
+
+    ``rules`` gives the standard and review cycles; by default those of the packaged rules
+    file on ``AS_OF`` (``hub.rules.synthetic_rules`` builds them from other rules).
+    """
+    return _generate(seed, size, synthetic_rules.packaged(AS_OF) if rules is None else rules)
+
+
 @lru_cache(maxsize=8)
-def generate(seed: int, size: int) -> Population:
-    """The population of ``size`` households for ``seed`` (cached per process)."""
+def _generate(seed: int, size: int, rules: SyntheticRules) -> Population:
     used: set[str] = set()
-    households = tuple(_household(seed, i, used) for i in range(size))
+    households = tuple(_household(seed, i, used, rules) for i in range(size))
     by_id = {h.id: h for h in households}
     by_id_number = {m.id_number: m for h in households for m in h.members}
     return Population(seed=seed, households=households, by_id=by_id, by_id_number=by_id_number)
@@ -238,7 +250,9 @@ def _member(
     )
 
 
-def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrollment, ...]:
+def _enrollments(
+    rng: random.Random, members: tuple[Member, ...], rules: SyntheticRules
+) -> tuple[Enrollment, ...]:
     size = len(members)
     can_work = any(m.work_ability is WorkAbility.FULL for m in members)
     chronic = any(m.chronic_illness for m in members)
@@ -272,7 +286,9 @@ def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrol
         if category is AssistanceCategory.TEMPORARY:
             since = AS_OF - timedelta(days=rng.randint(5, 300))
         stable = not can_work or rng.random() < 0.4
-        cycle = _review_cycle_days(category, stable=stable, can_work=can_work)
+        months = rules.review_months(category, income_stable=stable, able_to_work_member=can_work)
+        # Whole days, rounded down from calendar months (3 → 91, 6 → 182, 12 → 365).
+        cycle = (months or 0) * 365 // 12
         reviewed: date | None = None
         if status is not EnrollmentStatus.PENDING and cycle:
             # Most reviews are on time; some are overdue by up to half a cycle.
@@ -282,7 +298,7 @@ def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrol
                 category=category,
                 status=status,
                 since=since,
-                monthly_amount=_amount(rng, category, size),
+                monthly_amount=_amount(rng, category, size, rules),
                 income_stable=stable,
                 last_reviewed_on=reviewed,
             )
@@ -290,28 +306,22 @@ def _enrollments(rng: random.Random, members: tuple[Member, ...]) -> tuple[Enrol
     return tuple(result)
 
 
-def _review_cycle_days(category: AssistanceCategory, *, stable: bool, can_work: bool) -> int:
-    if category in (AssistanceCategory.LOW_INCOME, AssistanceCategory.EXPENDITURE_POVERTY):
-        return 91
-    if category is AssistanceCategory.MINIMUM_LIVING and can_work and not stable:
-        return 182
-    if category is AssistanceCategory.TEMPORARY:
-        return 0
-    return 365
-
-
-def _amount(rng: random.Random, category: AssistanceCategory, size: int) -> Decimal:
+def _amount(
+    rng: random.Random, category: AssistanceCategory, size: int, rules: SyntheticRules
+) -> Decimal:
     if category is AssistanceCategory.MINIMUM_LIVING:
+        # 低保 tops income up to the standard: the household's own income is drawn as a share.
         income_share = Decimal(rng.randint(0, 60)) / 100
-        return (SYNTHETIC_STANDARD * size * (1 - income_share)).quantize(Decimal(1))
+        return (rules.standard * size * (1 - income_share)).quantize(Decimal(1))
     if category is AssistanceCategory.EXTREME_HARDSHIP:
-        return (SYNTHETIC_STANDARD * Decimal("1.3")).quantize(Decimal(1))
+        return (rules.standard * rules.extreme_hardship_multiple).quantize(Decimal(1))
     if category is AssistanceCategory.TEMPORARY:
+        # One-off sums picked from typical grants, not a rule the hub applies.
         return Decimal(rng.choice((500, 1000, 1550, 3000, 5000)))
     return Decimal(0)
 
 
-def _household(seed: int, index: int, used: set[str]) -> Household:
+def _household(seed: int, index: int, used: set[str], rules: SyntheticRules) -> Household:
     rng = rng_for(seed, "household", index)
     district = rng.choices(list(DISTRICT_WEIGHTS), weights=list(DISTRICT_WEIGHTS.values()))[0]
     hid = household_id(district, index)
@@ -330,6 +340,6 @@ def _household(seed: int, index: int, used: set[str]) -> Household:
         address=address,
         hukou_type=HukouType.RURAL if rural else HukouType.URBAN,
         members=members,
-        enrollments=_enrollments(rng, members),
+        enrollments=_enrollments(rng, members, rules),
         updated_at=AS_OF_TIME - timedelta(seconds=rng.randint(0, 730 * 86400)),
     )
