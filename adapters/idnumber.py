@@ -17,7 +17,8 @@ from adapters.vocabulary import District, Sex
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_SHAPE = re.compile(r"^\d{17}[\dX]$")
+# ASCII digits only: ``\d`` would take full-width and other scripts' digits too.
+_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 # Provinces of mainland China, Taiwan, Hong Kong and Macao (first two digits).
 PROVINCE_CODES = frozenset(
@@ -140,7 +141,7 @@ def parse(raw: str, *, today: date | None = None) -> IdNumber:
     value = raw.upper()
     if len(value) != 18:
         raise InvalidIdNumber(InvalidReason.LENGTH, f"must be 18 characters, got {len(value)}")
-    if not _SHAPE.match(value):
+    if not _SHAPE.fullmatch(value):
         raise InvalidIdNumber(InvalidReason.FORMAT, "must be 17 digits followed by a digit or X")
     region = value[:6]
     if not _region_known(region):

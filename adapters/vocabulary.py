@@ -3,6 +3,15 @@
 from __future__ import annotations
 
 import enum
+import re
+
+# 户编号: H and 13 ASCII digits (the district's region code, then a sequence).
+_HOUSEHOLD_ID = re.compile(r"H[0-9]{13}")
+
+
+def is_household_id(value: object) -> bool:
+    """Whether ``value`` is a civil-affairs household ID, exactly (no space, no newline)."""
+    return isinstance(value, str) and _HOUSEHOLD_ID.fullmatch(value) is not None
 
 
 class Source(enum.Enum):

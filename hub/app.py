@@ -11,27 +11,31 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
+from cross_web import HTTPException
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 import schema
-from hub.auth.gate import AuthGate
+from hub.auth.gate import AuthGate, is_ide_page
 from hub.auth.principal import Principal
-from hub.ratelimit import (
-    MemoryRateLimiter,
-    RateLimiter,
+from hub.door import (
+    BodyLimit,
     RateLimitMiddleware,
-    RedisRateLimiter,
+    RefusalLimit,
+    RequestIds,
     principal_token_id,
+    send_error,
 )
+from hub.jsonbody import JsonTooDeep, loads_limited
+from hub.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from hub.resources import Resources
 from hub.settings import Settings
 from schema.context import Context
-from schema.limits import Limits
 
 log = logging.getLogger(__name__)
 
@@ -41,42 +45,65 @@ class HubGraphQL(GraphQL[Context, None]):
         super().__init__(
             schema.build(
                 mask_errors=not settings.development,
-                limits=None if settings.development else limits(settings),
+                limits=None if settings.development else settings.query_limits(),
+                max_id_lookups=settings.max_id_lookups,
             ),
             graphql_ide="graphiql" if settings.development else None,
             allow_queries_via_get=settings.development,
             subscription_protocols=(),
         )
 
+        self.max_json_depth = settings.max_json_depth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as refusal:
+            # Strawberry answers these in plain text; the hub answers everything in JSON.
+            code = getattr(refusal, "code", "BAD_REQUEST")
+            await send_error(send, refusal.status_code, code, refusal.reason)
+            return
+        await response(scope, receive, send)
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            return loads_limited(data, self.max_json_depth)
+        except JsonTooDeep as exc:
+            raise BadBody(str(exc), "JSON_TOO_DEEP") from None
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         assert isinstance(request, Request)
         resources: Resources = request.app.state.resources
-        principal: Principal = request.state.principal
+        principal: Principal | None = getattr(request.state, "principal", None)
+        if principal is None:
+            # Only the development GraphiQL page passes the gate without a caller, and
+            # rendering it needs no context; anything else would be a gap in the gate.
+            if not (resources.settings.development and is_ide_page(request.scope, request.headers)):
+                raise RuntimeError("a GraphQL request reached the schema without a principal")
+            return None  # type: ignore[return-value]  # never read: the page is rendered
         return Context.build(request, resources, principal)
 
 
-def limits(settings: Settings) -> Limits:
-    return Limits(
-        max_depth=settings.max_depth,
-        max_aliases=settings.max_aliases,
-        max_tokens=settings.max_tokens,
-        max_cost=settings.max_cost,
-        max_page_size=settings.max_page_size,
-    )
+class BadBody(HTTPException):
+    """A body the hub will not read, with the code its JSON answer carries."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(400, reason)
+        self.code = code
 
 
 def create_app(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
     """The hub as an ASGI app; ``transport`` replaces the network to the departments."""
-    limiter: RateLimiter = (
-        RedisRateLimiter(
-            settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_burst
-        )
-        if settings.redis_url
-        else MemoryRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    limiter = _limiter(settings, settings.rate_limit_per_minute, settings.rate_limit_burst, "rl")
+    refusals = _limiter(
+        settings, settings.refusal_limit_per_minute, settings.refusal_limit_burst, "refused"
     )
 
     @contextlib.asynccontextmanager
@@ -85,28 +112,42 @@ def create_app(
         app.state.resources = resources
         if settings.development:
             log.warning("development mode: GraphiQL on, errors unmasked; not for production")
+            if settings.secret_key is None:
+                log.warning("HUB_SECRET_KEY is not set: using the development key")
         try:
             yield
         finally:
             await resources.aclose()
             await limiter.aclose()
+            await refusals.aclose()
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
     graphql = HubGraphQL(settings)
+    door = RequestIds(
+        RefusalLimit(
+            AuthGate(
+                # The limit is per token, so it sits inside the gate that finds the token,
+                # and before the body is read, so that a client over it costs no reading.
+                RateLimitMiddleware(
+                    BodyLimit(graphql, settings.max_body_bytes), limiter, principal_token_id
+                ),
+                development=settings.development,
+            ),
+            refusals,
+        )
+    )
     return Starlette(
         routes=[
-            Route(
-                "/graphql",
-                # The limit is per token, so it sits inside the gate that finds the token.
-                AuthGate(
-                    RateLimitMiddleware(graphql, limiter, principal_token_id),
-                    development=settings.development,
-                ),
-                methods=["GET", "POST"],
-            ),
+            Route("/graphql", door, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
         ],
         lifespan=lifespan,
     )
+
+
+def _limiter(settings: Settings, per_minute: int, burst: int, name: str) -> RateLimiter:
+    if settings.redis_url:
+        return RedisRateLimiter(settings.redis_url, per_minute, burst, prefix=f"hub:{name}:")
+    return MemoryRateLimiter(per_minute, burst)

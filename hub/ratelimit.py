@@ -12,7 +12,6 @@ here and what the Redis key's expiry does there.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import time
@@ -24,7 +23,6 @@ import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +30,11 @@ log = logging.getLogger(__name__)
 class RateLimiter(Protocol):
     """Decides whether the next request of a key may go ahead."""
 
-    async def hit(self, key: str) -> float | None:
-        """Count a request of ``key``: None if allowed, else seconds until one would be."""
+    async def hit(self, key: str, *, consume: bool = True) -> float | None:
+        """Count a request of ``key``: None if allowed, else seconds until one would be.
+
+        With ``consume=False`` only look: whether a request would be allowed now.
+        """
         ...
 
     async def aclose(self) -> None:
@@ -70,7 +71,7 @@ class MemoryRateLimiter:
         self.max_keys = max_keys
         self._tat: OrderedDict[str, float] = OrderedDict()
 
-    async def hit(self, key: str) -> float | None:
+    async def hit(self, key: str, *, consume: bool = True) -> float | None:
         """Count a request of ``key``: None if allowed, else seconds until one would be."""
         now = self.clock()
         tat = max(self._tat.get(key, now), now)
@@ -78,6 +79,8 @@ class MemoryRateLimiter:
         wait = tat + self.interval - self.burst * self.interval - now
         if wait > 0:
             return wait
+        if not consume:
+            return None
         self._tat[key] = tat + self.interval
         self._tat.move_to_end(key)
         self._forget_idle(now)
@@ -99,7 +102,8 @@ class MemoryRateLimiter:
 
 # GCRA in one atomic step. Redis's clock is the one all workers share, so it is the one
 # used; times are microseconds, formatted with %.0f because Lua would print a number this
-# large as 1.7e+15 and lose precision. Returns 0 if allowed, else microseconds to wait.
+# large as 1.7e+15 and lose precision. Returns 0 if allowed, else microseconds to wait;
+# ARGV[3] = "0" only looks.
 _GCRA = """
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
@@ -109,6 +113,7 @@ local tat = tonumber(redis.call('GET', KEYS[1]) or now)
 if tat < now then tat = now end
 local wait = tat + interval - burst * interval - now
 if wait > 0 then return math.ceil(wait) end
+if ARGV[3] == "0" then return 0 end
 tat = tat + interval
 redis.call('SET', KEYS[1], string.format('%.0f', tat), 'PX', math.ceil((tat - now) / 1000))
 return 0
@@ -154,14 +159,17 @@ class RedisRateLimiter:
         self._skip_until = 0.0
         self._warned_at = -math.inf
 
-    async def hit(self, key: str) -> float | None:
+    async def hit(self, key: str, *, consume: bool = True) -> float | None:
         """Count a request of ``key``: None if allowed, else seconds until one would be."""
         now = self.clock()
         if now < self._skip_until:
             return None
         try:
             wait_us = int(
-                await self._script(keys=[self.prefix + key], args=[self.interval_us, self.burst])
+                await self._script(
+                    keys=[self.prefix + key],
+                    args=[self.interval_us, self.burst, "1" if consume else "0"],
+                )
             )
         except (RedisError, OSError) as exc:
             self._failed(now, exc)
@@ -186,55 +194,3 @@ class RedisRateLimiter:
     async def aclose(self) -> None:
         """Close the connections to Redis."""
         await self._redis.aclose()
-
-
-def principal_token_id(scope: Scope) -> str | None:
-    """The token ID of the caller ``hub.auth.gate.AuthGate`` put in the request state."""
-    principal = scope.get("state", {}).get("principal")
-    token_id = getattr(principal, "token_id", None)
-    return token_id if isinstance(token_id, str) else None
-
-
-class RateLimitMiddleware:
-    """Refuses requests over their key's rate with 429, ``Retry-After`` and a GraphQL body.
-
-    Requests whose ``key_of`` is None (and anything but HTTP) pass through unlimited;
-    keying by the authenticated token means this must sit inside the authentication.
-    """
-
-    def __init__(
-        self, app: ASGIApp, limiter: RateLimiter, key_of: Callable[[Scope], str | None]
-    ) -> None:
-        self.app = app
-        self.limiter = limiter
-        self.key_of = key_of
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        key = self.key_of(scope) if scope["type"] == "http" else None
-        wait = await self.limiter.hit(key) if key is not None else None
-        if wait is None:
-            await self.app(scope, receive, send)
-            return
-        retry_after = max(1, math.ceil(wait))
-        body = json.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"Too many requests: try again in {retry_after} s.",
-                        "extensions": {"code": "RATE_LIMITED", "retryAfter": retry_after},
-                    }
-                ]
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"retry-after", str(retry_after).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})

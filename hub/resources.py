@@ -12,6 +12,7 @@ from adapters.transports import make_transport
 from adapters.vocabulary import Source
 from hub.audit import AuditWriter
 from hub.db.session import create_engine, session_factory
+from hub.keys import Keys
 from hub.settings import Settings
 
 
@@ -31,6 +32,7 @@ class Resources:
     http: httpx.AsyncClient
     adapters: Adapters
     audit: AuditWriter
+    keys: Keys
 
     @classmethod
     def open(
@@ -45,6 +47,7 @@ class Resources:
             engine=engine,
             sessions=sessions,
             audit=AuditWriter(sessions),
+            keys=Keys(settings.secret),
             http=http,
             adapters=Adapters(http, adapter_configs(settings)),
         )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.resilience import Policy
@@ -56,6 +57,34 @@ class SourceSettings(BaseModel):
         )
 
 
+# Each bound of the query limits is written once, here; Settings gives the defaults.
+MaxDepth = Annotated[int, Field(ge=1, description="deepest selection nesting (production)")]
+MaxAliases = Annotated[int, Field(ge=0, description="aliases per operation (production)")]
+MaxTokens = Annotated[int, Field(ge=1, description="tokens per document (production)")]
+MaxCost = Annotated[int, Field(ge=1, description="estimated cost per operation (production)")]
+MaxPageSize = Annotated[int, Field(ge=1, le=1000, description="largest page of a list")]
+MaxIdLookups = Annotated[int, Field(ge=1, description="lookups by ID number per request")]
+
+
+class QueryLimits(BaseModel):
+    """What one GraphQL request may ask for, as ``Settings.query_limits()`` gives it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_depth: MaxDepth
+    max_aliases: MaxAliases
+    max_tokens: MaxTokens
+    max_cost: MaxCost
+    max_page_size: MaxPageSize
+    max_id_lookups: MaxIdLookups
+
+
+# A key anyone can read in this file: good enough for a development machine, refused in
+# production.
+DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
+MIN_SECRET_LENGTH = 32
+
+
 def _sandbox(source: Source) -> SourceSettings:
     return SourceSettings(base_url=f"http://127.0.0.1:{SANDBOX_PORTS[source]}")
 
@@ -71,21 +100,42 @@ class Settings(BaseSettings):
     port: int = 8000
     log_level: str = "info"
 
+    rules_file: Path | None = Field(
+        default=None,
+        description="the assistance rules (TOML); default: the packaged hub/rules/shanghai.toml",
+    )
+
     sandbox_seed: int = 2026
     sandbox_size: int = 2000
 
     sync_page_size: int = Field(default=500, ge=1, le=1000)
-    max_page_size: int = Field(default=100, ge=1)
+
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="keys the hub derives its own secrets from (cursors, hashes of looked-up "
+        "ID numbers); at least 32 characters, required in production",
+    )
 
     redis_url: str | None = Field(
         default=None, description="shared rate-limit counters for several workers"
     )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per token")
     rate_limit_burst: int = Field(default=60, ge=1, description="requests at once per token")
-    max_depth: int = Field(default=12, ge=1)
-    max_aliases: int = Field(default=15, ge=0)
-    max_tokens: int = Field(default=2000, ge=1)
-    max_cost: int = Field(default=50_000, ge=1)
+    refusal_limit_per_minute: int = Field(
+        default=30, ge=1, description="refused requests (401, 400, 403) per client address"
+    )
+    refusal_limit_burst: int = Field(
+        default=10, ge=1, description="refused requests at once per client address"
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
+    max_json_depth: int = Field(default=32, ge=2, description="deepest nesting of a JSON body")
+
+    max_depth: MaxDepth = 12
+    max_aliases: MaxAliases = 15
+    max_tokens: MaxTokens = 2000
+    max_cost: MaxCost = 50_000
+    max_page_size: MaxPageSize = 100
+    max_id_lookups: MaxIdLookups = 10
 
     http_transport: TransportKind = "aiohttp"
     request_deadline: float = Field(default=8.0, gt=0, description="seconds for one request")
@@ -131,9 +181,37 @@ class Settings(BaseSettings):
             )
         return self
 
+    @model_validator(mode="after")
+    def _secret_key_in_production(self) -> Settings:
+        given = self.secret_key.get_secret_value() if self.secret_key else None
+        if given is not None and len(given) < MIN_SECRET_LENGTH:
+            raise ValueError(f"HUB_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+        if given is None and not self.development:
+            raise ValueError(
+                "HUB_SECRET_KEY is required in production: a random string of at least "
+                f"{MIN_SECRET_LENGTH} characters, the same for every worker"
+            )
+        return self
+
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def secret(self) -> bytes:
+        """The key material the hub derives its own keys from."""
+        key = self.secret_key.get_secret_value() if self.secret_key else DEVELOPMENT_SECRET
+        return key.encode()
+
+    def query_limits(self) -> QueryLimits:
+        return QueryLimits(
+            max_depth=self.max_depth,
+            max_aliases=self.max_aliases,
+            max_tokens=self.max_tokens,
+            max_cost=self.max_cost,
+            max_page_size=self.max_page_size,
+            max_id_lookups=self.max_id_lookups,
+        )
 
     def source(self, source: Source) -> SourceSettings:
         """The settings of one department; fields are named after the source's value."""

@@ -15,9 +15,11 @@ from strawberry.types import ExecutionContext
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.audit import AuditQuery
 from schema.consent import ConsentMutation, ConsentQuery
-from schema.errors import Notices, is_expected
+from schema.errors import Notices, VariableErrors, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
+from schema.listing import ListingQuery
+from schema.lookups import LookupLimit
 from schema.permissions import Permissions
 from schema.scalars import Money
 from schema.sources import SourcesQuery
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @strawberry.type(description="Read households and people across the seven departments.")
-class Query(HouseholdQuery, ConsentQuery, AuditQuery, SourcesQuery):
+class Query(HouseholdQuery, ListingQuery, ConsentQuery, AuditQuery, SourcesQuery):
     pass
 
 
@@ -35,16 +37,26 @@ class Mutation(ConsentMutation):
     pass
 
 
-def build(*, mask_errors: bool = True, limits: Limits | None = None) -> strawberry.Schema:
-    """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off, and
-    ``limits`` (production) bounds depth, aliases, tokens and cost and hides the schema."""
+def build(
+    *,
+    mask_errors: bool = True,
+    limits: Limits | None = None,
+    max_id_lookups: int | None = None,
+) -> strawberry.Schema:
+    """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off,
+    ``limits`` (production) bounds depth, aliases, tokens and cost and hides the schema,
+    and ``max_id_lookups`` (always, in the hub) bounds lookups by ID number per request."""
     # Parsing and validating the same documents again is most of a request's CPU.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         Notices,
         Permissions,
+        VariableErrors,
     ]
+    if max_id_lookups is not None:
+        lookups = max_id_lookups
+        extensions.append(lambda: LookupLimit(lookups))
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
     if limits is not None:

@@ -12,9 +12,8 @@ from sqlalchemy import select
 from hub import audit
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.models import AuditEntry, Client
+from schema import arguments
 from schema.context import Info
-from schema.errors import bad_input
-from schema.household import HOUSEHOLD_ID
 
 MAX_ENTRIES = 500
 
@@ -91,12 +90,11 @@ class AuditQuery:
         from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
         to: datetime | None = None,
     ) -> list[Disclosure]:
-        if not HOUSEHOLD_ID.match(household_id):
-            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
-        info.context.access.saw(str(household_id), "disclosures")
+        wanted = arguments.household_id("householdId", household_id)
+        info.context.access.saw(wanted, "disclosures")
         entries = await audit.disclosures(
             info.context.sessions,
-            household_id=str(household_id),
+            household_id=wanted,
             since=from_,
             until=to,
             limit=MAX_ENTRIES,

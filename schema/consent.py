@@ -11,10 +11,9 @@ from hub.auth import consent as consents
 from hub.auth.consent import ConsentErrorCode, ConsentProblem
 from hub.auth.principal import Purpose
 from hub.db.models import Consent as ConsentRow
+from schema import arguments
 from schema.context import SHANGHAI, Info
 from schema.enums import described
-from schema.errors import bad_input
-from schema.household import HOUSEHOLD_ID
 
 described(
     ConsentErrorCode,
@@ -108,12 +107,11 @@ class ConsentQuery:
         context = info.context
         if not context.principal.is_civil_affairs_caseworker:
             return []
-        if not HOUSEHOLD_ID.match(household_id):
-            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
-        if await context.loaders.index_entry_by_id.load(str(household_id)) is None:
+        wanted = arguments.household_id("householdId", household_id)
+        if await context.loaders.index_entry_by_id.load(wanted) is None:
             return []
-        context.access.saw(str(household_id), "consents")
-        rows = await consents.for_household(context.sessions, str(household_id))
+        context.access.saw(wanted, "consents")
+        rows = await consents.for_household(context.sessions, wanted)
         return [Consent(row=r) for r in rows]
 
 
@@ -122,22 +120,22 @@ class ConsentMutation:
     @strawberry.mutation(description="Record a household's consent to share with charities.")
     async def record_consent(self, info: Info, input: RecordConsentInput) -> ConsentResult:
         context = info.context
-        if not HOUSEHOLD_ID.match(input.household_id):
-            raise bad_input("householdId", "is not a household ID (H followed by 13 digits)")
-        household = await context.loaders.index_entry_by_id.load(str(input.household_id))
+        wanted = arguments.household_id("householdId", input.household_id)
+        household = await context.loaders.index_entry_by_id.load(wanted)
         try:
             if household is None and context.principal.is_civil_affairs_caseworker:
                 raise ConsentProblem(ConsentErrorCode.HOUSEHOLD_NOT_FOUND, "no such household")
             row = await consents.record(
                 context.sessions,
                 context.principal,
-                household_id=str(input.household_id),
+                household_id=wanted,
                 organisation_id=input.organisation_id,
                 purpose=input.purpose,
                 expires_at=_end_of(input.expires_on),
                 now=context.now,
             )
         except ConsentProblem as problem:
+            _note(info, problem)
             return ConsentError(code=problem.code, message=problem.message)
         context.access.saw(row.household_id, "consents")
         return ConsentPayload(consent=Consent(row=row))
@@ -153,12 +151,22 @@ class ConsentMutation:
                 context.principal,
                 consent_id=str(id),
                 version=version,
+                reach=context.reach,
                 now=context.now,
             )
         except ConsentProblem as problem:
+            _note(info, problem)
             return ConsentError(code=problem.code, message=problem.message)
         context.access.saw(row.household_id, "consents")
         return ConsentPayload(consent=Consent(row=row))
+
+
+def _note(info: Info, problem: ConsentProblem) -> None:
+    """What the audit log keeps of a refused consent change."""
+    if problem.denied is not None:
+        info.context.access.deny(problem.denied)
+    if problem.code is ConsentErrorCode.NOT_ALLOWED:
+        info.context.access.refuse(problem.code.value)
 
 
 def _end_of(day: date) -> datetime:

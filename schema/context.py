@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.requests import Request
 
 from adapters.resilience import set_deadline
+from hub.audit.access import AccessLog
 from hub.auth.policy import Decision, Reach, Rule, reach
 from hub.auth.principal import Principal
+from hub.keys import Keys
 from hub.resources import Resources
 from hub.settings import Settings
-from schema.loaders import AccessLog, Loaders
+from schema.loaders import Loaders
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -34,6 +36,7 @@ class Context:
     principal: Principal
     reach: Reach
     access: AccessLog
+    keys: Keys
     request_id: str
     notices: list[GraphQLError] = field(default_factory=list)  # errors beside served data
     decisions: dict[tuple[str, str], tuple[Decision, Rule | None]] = field(default_factory=dict)
@@ -56,6 +59,7 @@ class Context:
             principal=principal,
             reach=scope,
             access=access,
+            keys=resources.keys,
             request_id=getattr(request.state, "request_id", "") or uuid.uuid4().hex,
         )
 

@@ -6,11 +6,12 @@ logged with the request id.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode, print_ast
 from graphql.pyutils import Path
 from strawberry.extensions import SchemaExtension
 
@@ -71,6 +72,43 @@ class Notices(SchemaExtension):
         notices = getattr(self.execution_context.context, "notices", None)
         if notices and result is not None and hasattr(result, "errors"):
             result.errors = [*(result.errors or []), *notices]
+
+
+_VARIABLE = re.compile(r"Variable '\$([_A-Za-z][_0-9A-Za-z]*)'")
+
+
+class VariableErrors(SchemaExtension):
+    """Variables that do not fit their types are the caller's mistake: ``BAD_USER_INPUT``.
+
+    graphql-core's own message repeats the value sent (which may be personal data, and
+    would reach the logs) and is masked as an unexpected error in production; the hub
+    says instead which variable, and what type it should have had.
+    """
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        result.errors = [_variable_error(e) or e for e in errors]
+
+
+def _variable_error(error: GraphQLError) -> GraphQLError | None:
+    found = _VARIABLE.match(error.message)
+    if found is None or error.path is not None:
+        return None
+    name = found.group(1)
+    node = error.nodes[0] if error.nodes else None
+    expected = print_ast(node.type) if isinstance(node, VariableDefinitionNode) else None
+    message = f"Variable '${name}' got an invalid value" + (
+        f"; expected {expected}." if expected else "."
+    )
+    return GraphQLError(
+        message,
+        error.nodes,
+        extensions={"code": "BAD_USER_INPUT", "variable": name},
+    )
 
 
 def is_expected(error: GraphQLError) -> bool:

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
-import re
 from datetime import date
 from typing import Any
 
 import strawberry
 
-from adapters import idnumber, records
+from adapters import records
 from adapters.base import SourceError
 from adapters.cache import Freshness, Sourced
 from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType, Source
 from hub.auth.policy import Access, section_access
-from hub.index import search
-from hub.index.search import HouseholdFilter, IndexEntry
+from hub.index.search import IndexEntry
+from schema import arguments
 from schema.context import Info
-from schema.errors import bad_input, invalid_id_number, source_error, stale_notice
+from schema.errors import source_error, stale_notice
 from schema.loaders import SectionData
 from schema.person import Person
 from schema.sections.charity import CharitySection
@@ -30,9 +27,6 @@ from schema.sections.employment import EmploymentSection
 from schema.sections.housing import HousingSection
 from schema.sections.medical import MedicalSection
 from schema.sources import SourceState, SourceStatus
-
-HOUSEHOLD_ID = re.compile(r"^H\d{13}$")
-CURSOR_PREFIX = "household:"
 
 
 @strawberry.type(description="A household in hardship (困难家庭), keyed by its civil-affairs ID.")
@@ -197,78 +191,31 @@ def _note_if_stale(info: Info, outcome: Sourced[Any] | SectionData[Any]) -> None
         info.context.notices.append(stale_notice(outcome.failure, outcome.as_of, info.path))
 
 
-@strawberry.type(description="Pagination state of a connection (Relay).")
-class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow.")
-    has_previous_page: bool = strawberry.field(description="Whether items come before.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
-
-
-@strawberry.type(description="A household in a list, with its cursor.")
-class HouseholdEdge:
-    cursor: str = strawberry.field(description="Pass as `after` to continue after this one.")
-    node: Household = strawberry.field(description="The household.")
-
-
-@strawberry.type(description="A page of households (Relay connection).")
-class HouseholdConnection:
-    edges: list[HouseholdEdge] = strawberry.field(description="The households of this page.")
-    page_info: PageInfo = strawberry.field(description="Where this page stands.")
-    total_count: int = strawberry.field(description="How many households match the filter.")
-
-
-@strawberry.input(description="Narrows a household list; every given condition must hold.")
-class HouseholdFilterInput:
-    district: District | None = strawberry.field(default=None, description="In this district.")
-    street: str | None = strawberry.field(default=None, description="In this street or town.")
-    category: AssistanceCategory | None = strawberry.field(
-        default=None, description="Actively enrolled in this category."
-    )
-
-
-def encode_cursor(household_id: str) -> str:
-    return base64.urlsafe_b64encode((CURSOR_PREFIX + household_id).encode()).decode()
-
-
-def decode_cursor(cursor: str) -> str:
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raw = ""
-    if not raw.startswith(CURSOR_PREFIX):
-        raise bad_input("after", "is not a cursor this API issued")
-    return raw.removeprefix(CURSOR_PREFIX)
-
-
-def parse_id_number(argument: str, value: str) -> str:
-    try:
-        return idnumber.parse(value).value
-    except idnumber.InvalidIdNumber as exc:
-        raise invalid_id_number(argument, exc) from None
-
-
 @strawberry.type
 class HouseholdQuery:
     @strawberry.field(description="A household by its civil-affairs ID; null if unknown.")
     async def household(self, info: Info, id: strawberry.ID) -> Household | None:
-        if not HOUSEHOLD_ID.match(id):
-            raise bad_input("id", "is not a household ID (H followed by 13 digits)")
-        entry = await info.context.loaders.index_entry_by_id.load(str(id))
+        entry = await info.context.loaders.index_entry_by_id.load(arguments.household_id("id", id))
         return Household(entry=entry) if entry else None
 
-    @strawberry.field(description="The household one person belongs to; null if unknown.")
+    @strawberry.field(
+        description="The household one person belongs to; null if unknown. Only for clients "
+        "that see full ID numbers; each lookup is audited."
+    )
     async def household_by_member(self, info: Info, id_number: str) -> Household | None:
-        value = parse_id_number("idNumber", id_number)
+        value = _looked_up(info, id_number)
         household_id = await info.context.loaders.household_id_by_member.load(value)
         if household_id is None:
             return None
         entry = await info.context.loaders.index_entry_by_id.load(household_id)
         return Household(entry=entry) if entry else None
 
-    @strawberry.field(description="A person by ID number, read live from civil affairs.")
+    @strawberry.field(
+        description="A person by ID number, read live from civil affairs. Only for clients "
+        "that see full ID numbers; each lookup is audited."
+    )
     async def person(self, info: Info, id_number: str) -> Person | None:
-        value = parse_id_number("idNumber", id_number)
+        value = _looked_up(info, id_number)
         # Only people of households in reach exist for the caller; the index says which.
         household_id = await info.context.loaders.household_id_by_member.load(value)
         if household_id is None:
@@ -281,45 +228,9 @@ class HouseholdQuery:
             raise source_error(exc) from exc
         return Person(record=member) if member else None
 
-    @strawberry.field(description="Households from the index, in household-ID order.")
-    async def households(
-        self,
-        info: Info,
-        filter: HouseholdFilterInput | None = None,
-        first: int = 20,
-        after: str | None = None,
-    ) -> HouseholdConnection:
-        limit = info.context.settings.max_page_size
-        if not 1 <= first <= limit:
-            raise bad_input("first", f"must be between 1 and {limit}")
-        after_id = decode_cursor(after) if after is not None else None
-        where = HouseholdFilter(
-            district=filter.district if filter else None,
-            street=filter.street if filter else None,
-            category=filter.category if filter else None,
-        )
-        async with info.context.sessions() as session:
-            page = await search.search(
-                session,
-                where=where,
-                first=first,
-                after=after_id,
-                reach=info.context.reach,
-                now=info.context.now,
-            )
-        for entry in page.entries:
-            info.context.loaders.index_entry_by_id.prime(entry.household_id, entry)
-        edges = [
-            HouseholdEdge(cursor=encode_cursor(e.household_id), node=Household(entry=e))
-            for e in page.entries
-        ]
-        return HouseholdConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=after_id is not None,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=page.total_count,
-        )
+
+def _looked_up(info: Info, id_number: str) -> str:
+    """The ID number to look up, once valid; the lookup is audited whatever it finds."""
+    value = arguments.id_number("idNumber", id_number)
+    info.context.access.looked_up(info.context.keys.lookup_hash(value))
+    return value

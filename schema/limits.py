@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, fields
 from typing import Any
 
 from graphql import (
@@ -46,9 +45,12 @@ from graphql import (
     get_operation_ast,
     is_list_type,
 )
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.language import SKIP, VisitorAction
 from strawberry.extensions import AddValidationRules, MaxTokensLimiter, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
+
+from hub.settings import QueryLimits
 
 # How many items a list is assumed to hold when nothing says how long it is.
 DEFAULT_LIST_SIZE = 10
@@ -58,20 +60,8 @@ INTROSPECTION_ROOTS = frozenset({"__schema", "__type"})
 _SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The most one request may ask for; the defaults suit the hub's own clients."""
-
-    max_depth: int = 10
-    max_aliases: int = 15
-    max_tokens: int = 2000
-    max_cost: int = 5000
-    max_page_size: int = 100
-
-    def __post_init__(self) -> None:
-        for field in fields(self):
-            if getattr(self, field.name) < 1:
-                raise ValueError(f"Limits.{field.name} must be at least 1")
+# The limits are settings: their defaults and bounds live in ``hub.settings`` alone.
+Limits = QueryLimits
 
 
 def production_config(*, auto_camel_case: bool = True) -> StrawberryConfig:
@@ -251,12 +241,7 @@ class _Cost:
         self._schema = schema
         self._fragments = _fragments(document)
         self._limits = limits
-        self._variables = dict(variables)
-        # A variable left out takes the default its operation declares.
-        for definition in operation.variable_definitions or ():
-            name = definition.variable.name.value
-            if name not in self._variables and isinstance(definition.default_value, IntValueNode):
-                self._variables[name] = int(definition.default_value.value)
+        self._variables = coerced_variables(schema, operation, variables)
         self._known: dict[tuple[str, int | None], int] = {}
         self._open: set[str] = set()
 
@@ -329,6 +314,18 @@ class _Cost:
             return None
         # Larger pages are refused when the field resolves, so they cannot cost more.
         return max(0, min(value, self._limits.max_page_size))
+
+
+def coerced_variables(
+    schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Mapping[str, object]
+) -> dict[str, Any]:
+    """The variables as execution will see them: coerced to their types (``100.0`` and
+    ``1e2`` for an ``Int`` are 100), declared defaults filled in; empty if they do not
+    coerce, since execution then refuses the operation anyway."""
+    coerced = get_variable_values(
+        schema, operation.variable_definitions or (), dict(variables), max_errors=1
+    )
+    return dict(coerced.coerced) if isinstance(coerced, VariableValues) else {}
 
 
 def operation_cost(

@@ -8,7 +8,7 @@ and hands each household its members' records with their provenance.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -18,6 +18,7 @@ from adapters.base import SourceError
 from adapters.cache import CachedSource, Freshness, Sourced
 from adapters.records import Household, Member
 from adapters.vocabulary import Source
+from hub.audit.access import AccessLog
 from hub.auth.policy import Reach
 from hub.index import search
 from hub.index.search import IndexEntry
@@ -26,17 +27,6 @@ from hub.resources import Resources
 K = TypeVar("K")
 V = TypeVar("V")
 R = TypeVar("R")
-
-
-@dataclass
-class AccessLog:
-    """What one request disclosed, and refused, of which households (for the audit log)."""
-
-    granted: dict[str, set[str]] = field(default_factory=dict)  # household → parts seen
-    denied: set[str] = field(default_factory=set)
-
-    def saw(self, household_id: str, part: str) -> None:
-        self.granted.setdefault(household_id, set()).add(part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,15 +91,26 @@ class Loaders:
         async def index_entries(ids: Sequence[str]) -> dict[str, IndexEntry]:
             async with sessions() as session:
                 found = await search.entries_by_id(session, ids, reach=reach, now=now)
-                missing = [i for i in ids if i not in found]
-                # A household that exists but is out of reach is answered as missing,
-                # and the refusal is logged.
-                access.denied.update(await search.existing(session, missing))
-                return found
+            # Out of reach is answered as missing; the log tells the two apart.
+            for household_id in ids:
+                if household_id in found.entries:
+                    access.saw(household_id, "household")
+                elif household_id in found.out_of_reach:
+                    access.deny(household_id)
+                else:
+                    access.miss(household_id)
+            return found.entries
 
         async def household_ids(id_numbers: Sequence[str]) -> dict[str, str]:
             async with sessions() as session:
-                return await search.household_ids_by_member(session, id_numbers)
+                found = await search.households_by_member(session, id_numbers, reach=reach, now=now)
+            shown = {}
+            for id_number, (household_id, in_reach) in found.items():
+                if in_reach:
+                    shown[id_number] = household_id
+                else:
+                    access.deny(household_id)
+            return shown
 
         self.index_entry_by_id: DataLoader[str, IndexEntry | None] = DataLoader(
             _batch(index_entries)

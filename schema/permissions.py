@@ -14,7 +14,6 @@ from typing import Any
 
 from strawberry.extensions import SchemaExtension
 
-from hub import audit
 from hub.auth.policy import Decision, Rule, decide, mask
 from schema.context import Context
 from schema.errors import HubError
@@ -52,7 +51,15 @@ class Permissions(SchemaExtension):
                 )
         elif type_name == "Person" and decision is not Decision.DENY:
             context.access.saw(root.record.household_id, "members")
+        elif type_name == "Mutation":
+            context.access.attempted = True
         if decision is Decision.DENY:
+            if rule is not None and rule.lookup is not None:
+                # A lookup this client may not make is refused and still audited, with
+                # what it tried to look up.
+                context.access.refuse("FORBIDDEN")
+                for value in lookup_values(kwargs):
+                    context.access.looked_up(context.keys.lookup_hash(value))
             raise HubError(
                 f"'{type_name}.{field_name}' is not shared with this client.",
                 "FORBIDDEN" if type_name in ("Query", "Mutation") else "FIELD_WITHHELD",
@@ -68,29 +75,14 @@ class Permissions(SchemaExtension):
         context = self.execution_context.context
         if not isinstance(context, Context):
             return
-        logged = context.access
-        if not logged.granted and not logged.denied:
-            return
-        principal = context.principal
-        households = tuple(sorted({*logged.granted, *logged.denied}))
-        parts = tuple(sorted({part for seen in logged.granted.values() for part in seen}))
-        outcome = "GRANTED" if not logged.denied else "DENIED" if not logged.granted else "PARTIAL"
-        record = audit.AccessRecord(
+        record = context.access.record(
+            context.principal,
             request_id=context.request_id,
-            client_id=principal.client_id,
-            client_kind=principal.kind.value,
-            token_id=principal.token_id,
-            purpose=principal.purpose.value,
-            operation=(
-                self.execution_context.operation_name
-                or str(self.execution_context.operation_type.value)
-            )[:128],
-            households=households,
-            sections=parts,
-            outcome=outcome,
-            break_glass=principal.break_glass is not None,
-            justification=principal.break_glass,
+            operation=self.execution_context.operation_name
+            or str(self.execution_context.operation_type.value),
         )
+        if record is None:
+            return
         try:
             await context.resources.audit.append(record)
         except Exception:
@@ -107,6 +99,17 @@ class Permissions(SchemaExtension):
                         "AUDIT_UNAVAILABLE",
                     )
                 ]
+
+
+def lookup_values(arguments: dict[str, Any]) -> list[str]:
+    """The values a lookup field was given (strings, and the strings of list arguments),
+    as they would be looked up: trimmed and in capitals, as ID numbers are normalised."""
+    values: list[str] = []
+    for value in arguments.values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                values.append(item.strip().upper())
+    return values
 
 
 def _masked(result: Any, rule: Rule) -> Any:

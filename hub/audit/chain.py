@@ -16,6 +16,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters.vocabulary import is_household_id
 from hub.db.models import AuditDisclosure, AuditEntry
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,10 @@ GENESIS = "0" * 64  # the prev_hash of the first entry
 # Key of the PostgreSQL advisory lock held by appenders ("hub_audi" in ASCII); any other
 # code that must keep appenders out for a moment takes the same lock.
 LOCK_KEY = 0x6875_625F_6175_6469
-OUTCOMES = frozenset({"GRANTED", "DENIED", "PARTIAL"})
+# GRANTED: everything asked for was served; DENIED: households out of the caller's reach;
+# NOT_FOUND: nothing asked for exists; PARTIAL: some of each; REFUSED: the request was
+# refused as a whole (a lookup the caller may not make, too many lookups).
+OUTCOMES = frozenset({"GRANTED", "DENIED", "NOT_FOUND", "PARTIAL", "REFUSED"})
 # The columns the hash covers: all but ``hash`` itself. Spelled out rather than read from
 # the table so that a new column cannot silently change the hashes of existing entries;
 # a test keeps this list and the table in step.
@@ -42,14 +46,23 @@ HASHED_COLUMNS = (
     "outcome",
     "break_glass",
     "justification",
+    "details",
     "prev_hash",
 )
 
-_HOUSEHOLD_ID = re.compile(r"H[0-9]{13}")
 # GraphQL field names of household sections ("civilAffairs", "medical"): letters only, so
 # that no ID number, name or address can pass as one.
 _SECTION = re.compile(r"[a-z][A-Za-z]{0,47}")
 _ATTEMPTS = 3
+_LOOKUP_HASH = re.compile(r"[0-9a-f]{64}")
+_CODE = re.compile(r"[A-Z][A-Z_]{0,47}")
+# A listing's filter: district codes, category names and street names (Chinese only), so
+# that nothing personal a caller typed into a filter is ever written to the log.
+FILTER_VALUES = {
+    "district": re.compile(r"[0-9]{6}"),
+    "category": re.compile(r"[A-Z_]{1,32}"),
+    "street": re.compile(r"[\u3400-\u9fff\uf900-\ufaff·]{1,32}|\*"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +84,25 @@ class AccessRecord:
     outcome: str  # GRANTED, DENIED or PARTIAL
     break_glass: bool = False
     justification: str | None = None  # the caller's own words; required for break-glass
+    lookups: tuple[str, ...] = ()  # keyed hashes (hub.keys) of the ID numbers looked up
+    listing: tuple[tuple[str, str], ...] | None = None  # a listing's filter, (name, value)
+    aggregate: bool = False  # the listing was counted (totalCount)
+    refused: str | None = None  # the code of a refusal of the whole request
 
 
 def entry_hash(entry: AuditEntry) -> str:
     """The hash an entry must carry: SHA-256 hex of every other column, canonically encoded.
 
     The encoding is JSON with sorted keys and no spaces, UTF-8, the time as ISO 8601 in
-    UTC with microseconds, and ``households`` and ``sections`` as their stored JSON text
-    (so that any change to the stored bytes shows).
+    UTC with microseconds, and ``households``, ``sections`` and ``details`` as their
+    stored JSON text (so that any change to the stored bytes shows); ``details`` is left
+    out when null.
     """
     content: dict[str, Any] = {name: getattr(entry, name) for name in HASHED_COLUMNS}
     content["at"] = entry.at.astimezone(UTC).isoformat(timespec="microseconds")
+    if content["details"] is None:
+        # Entries without details hash as those written before the column existed did.
+        del content["details"]
     encoded = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(encoded.encode()).hexdigest()
 
@@ -186,6 +207,7 @@ def _entry(
         outcome=record.outcome,
         break_glass=record.break_glass,
         justification=record.justification,
+        details=_details(record),
         prev_hash=prev_hash,
     )
     entry.hash = entry_hash(entry)
@@ -261,12 +283,21 @@ def _validated(record: AccessRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """
     households = tuple(dict.fromkeys(record.households))
     for i, household in enumerate(households):
-        if not isinstance(household, str) or not _HOUSEHOLD_ID.fullmatch(household):
+        if not is_household_id(household):
             raise ValueError(f"households[{i}] is not a household ID (H and 13 digits)")
     sections = tuple(dict.fromkeys(record.sections))
     for i, section in enumerate(sections):
         if not isinstance(section, str) or not _SECTION.fullmatch(section):
             raise ValueError(f"sections[{i}] is not a section name")
+    for i, looked_up in enumerate(record.lookups):
+        if not isinstance(looked_up, str) or not _LOOKUP_HASH.fullmatch(looked_up):
+            raise ValueError(f"lookups[{i}] is not a keyed hash (64 hex digits)")
+    for name, value in record.listing or ():
+        pattern = FILTER_VALUES.get(name)
+        if pattern is None or not isinstance(value, str) or not pattern.fullmatch(value):
+            raise ValueError(f"listing filter {name!r} is not a filter the log keeps")
+    if record.refused is not None and not _CODE.fullmatch(record.refused):
+        raise ValueError("refused is not a code")
     if record.outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(sorted(OUTCOMES))}")
     if record.break_glass and not (record.justification or "").strip():
@@ -278,6 +309,22 @@ def _validated(record: AccessRecord) -> tuple[tuple[str, ...], tuple[str, ...]]:
             # Checked here because SQLite would store it anyway and PostgreSQL would not.
             raise ValueError(f"{name} is longer than {limit} characters")
     return households, sections
+
+
+def _details(record: AccessRecord) -> str | None:
+    """What the record says beyond households and sections, as canonical JSON, or None."""
+    details: dict[str, Any] = {}
+    if record.lookups:
+        details["lookups"] = list(dict.fromkeys(record.lookups))
+    if record.listing is not None:
+        details["filter"] = dict(record.listing)
+    if record.aggregate:
+        details["aggregate"] = True
+    if record.refused is not None:
+        details["refused"] = record.refused
+    if not details:
+        return None
+    return json.dumps(details, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
 def utc(moment: datetime, name: str) -> datetime:

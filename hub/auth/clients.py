@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.vocabulary import District, Source
-from hub.auth.principal import DEFAULT_PURPOSES, MIN_JUSTIFICATION, ClientKind, Principal, Purpose
+from hub.auth import breakglass
+from hub.auth.principal import DEFAULT_PURPOSES, ClientKind, Principal, Purpose
 from hub.db.models import Client, Token
 
 TOKEN_PREFIX = "hub_"  # noqa: S105 (a prefix, not a secret)
@@ -168,9 +169,12 @@ async def authenticate(
     *,
     authorization: str | None,
     purpose: str | None,
-    break_glass: str | None = None,
+    break_glass: bytes | None = None,
 ) -> Principal:
-    """The principal behind an ``Authorization: Bearer`` header and an ``X-Purpose``."""
+    """The principal behind an ``Authorization: Bearer`` header and an ``X-Purpose``.
+
+    ``break_glass`` is the raw ``X-Break-Glass`` header (see ``hub.auth.breakglass``).
+    """
     scheme, _, raw = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not raw.strip():
         raise AuthError(
@@ -225,16 +229,14 @@ async def authenticate(
             f"this client may not declare {declared.value}; it may declare {names}",
         )
     kind = ClientKind(client.kind)
-    justification = (break_glass or "").strip() or None
-    if justification is not None:
+    justification: str | None = None
+    if break_glass is not None and break_glass.strip():
         if kind is not ClientKind.AGENCY:
             raise AuthError(403, "BREAK_GLASS_NOT_ALLOWED", "only agencies may break the glass")
-        if len(justification) < MIN_JUSTIFICATION:
-            raise AuthError(
-                400,
-                "JUSTIFICATION_TOO_SHORT",
-                f"a break-glass justification needs at least {MIN_JUSTIFICATION} characters",
-            )
+        try:
+            justification = breakglass.check(breakglass.decode(break_glass))
+        except breakglass.JustificationProblem as problem:
+            raise AuthError(400, problem.code, problem.message) from None
     return Principal(
         client_id=client.client_id,
         client_name=client.name,

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from hub.auth.policy import Reach
 from hub.auth.principal import Principal, Purpose
-from hub.db.models import Consent
+from hub.db.models import Consent, IndexedHousehold
+from hub.index.search import reach_flag
 
 
 class ConsentErrorCode(enum.Enum):
@@ -30,12 +32,17 @@ class ConsentErrorCode(enum.Enum):
 
 
 class ConsentProblem(Exception):
-    """An expected refusal, reported to the caller as a typed error with its code."""
+    """An expected refusal, reported to the caller as a typed error with its code.
 
-    def __init__(self, code: ConsentErrorCode, message: str) -> None:
+    ``denied`` names the household of a consent out of the caller's reach, for the audit
+    log only: the caller is told exactly what a consent that does not exist would say.
+    """
+
+    def __init__(self, code: ConsentErrorCode, message: str, *, denied: str | None = None):
         super().__init__(message)
         self.code = code
         self.message = message
+        self.denied = denied
 
 
 # The purposes a household can consent to share for.
@@ -88,18 +95,37 @@ async def withdraw(
     *,
     consent_id: str,
     version: int | None,
+    reach: Reach,
     now: datetime,
 ) -> Consent:
-    """Withdraw a consent; with ``version``, only if nobody changed it since it was read."""
+    """Withdraw a consent; with ``version``, only if nobody changed it since it was read.
+
+    A consent of a household out of the caller's ``reach`` is not found, exactly like one
+    that does not exist: one query reads the consent and its household's reach together,
+    so the two cost the same, and nothing about the other is said or changed.
+    """
     if not principal.is_civil_affairs_caseworker:
         raise ConsentProblem(
             ConsentErrorCode.NOT_ALLOWED, "only civil-affairs caseworkers withdraw consent"
         )
     try:
         async with sessions.begin() as session:
-            consent = await session.get(Consent, consent_id)
-            if consent is None:
-                raise ConsentProblem(ConsentErrorCode.CONSENT_NOT_FOUND, "no such consent")
+            found = (
+                await session.execute(
+                    select(Consent, reach_flag(reach, now).label("in_reach"))
+                    .outerjoin(
+                        IndexedHousehold, IndexedHousehold.household_id == Consent.household_id
+                    )
+                    .where(Consent.id == consent_id)
+                )
+            ).first()
+            if found is None or not found.in_reach:
+                raise ConsentProblem(
+                    ConsentErrorCode.CONSENT_NOT_FOUND,
+                    "no such consent",
+                    denied=found[0].household_id if found is not None else None,
+                )
+            consent = found[0]
             if version is not None and consent.version != version:
                 raise ConsentProblem(
                     ConsentErrorCode.VERSION_CONFLICT,

@@ -76,6 +76,9 @@ class Rule:
     level: Access = Access.SUMMARY
     mask: Mask | None = None
     kinds: frozenset[ClientKind] | None = None  # only these kinds (root and audit fields)
+    # A lookup by this kind of personal value: only for kinds that see it unmasked, since
+    # a lookup by a value confirms it, and a masked value narrows the guesses to a few.
+    lookup: Mask | None = None
 
 
 S, F = Access.SUMMARY, Access.FULL
@@ -91,13 +94,14 @@ def _rules(type_name: str, owner: Source | None, /, **fields: Access | Rule) -> 
 
 
 FIELDS: dict[str, Rule] = {
-    # Root fields: rows are scoped by reach; audit and operations have their own readers.
+    # Root fields: rows are scoped by reach; audit and operations have their own readers;
+    # lookups by ID number only for those who see ID numbers in full.
     **_rules(
         "Query",
         None,
         household=OPEN,
-        householdByMember=OPEN,
-        person=OPEN,
+        householdByMember=Rule(None, lookup=Mask.ID_NUMBER),
+        person=Rule(None, lookup=Mask.ID_NUMBER),
         households=OPEN,
         consents=OPEN,
         sources=Rule(None, kinds=frozenset({ClientKind.AGENCY, ClientKind.OPERATOR})),
@@ -334,6 +338,10 @@ FIELDS: dict[str, Rule] = {
 }
 
 
+# "Type.field" of every lookup by a personal value, for the per-request lookup limit.
+LOOKUP_FIELDS = frozenset(name for name, rule in FIELDS.items() if rule.lookup is not None)
+
+
 class Decision(enum.Enum):
     ALLOW = "ALLOW"
     MASK = "MASK"
@@ -346,6 +354,8 @@ def decide(principal: Principal, type_name: str, field_name: str) -> tuple[Decis
     if rule is None:
         return Decision.DENY, None
     if rule.kinds is not None and principal.kind not in rule.kinds:
+        return Decision.DENY, rule
+    if rule.lookup is not None and rule.lookup in MASKED[principal.kind]:
         return Decision.DENY, rule
     if rule.source is not None and SECTIONS[principal.kind][rule.source] < rule.level:
         return Decision.DENY, rule

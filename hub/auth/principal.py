@@ -40,8 +40,6 @@ DEFAULT_PURPOSES: dict[ClientKind, frozenset[Purpose]] = {
     ClientKind.OPERATOR: frozenset({Purpose.OPERATIONS}),
 }
 
-MIN_JUSTIFICATION = 20  # characters of a break-glass justification
-
 
 @dataclass(frozen=True, slots=True)
 class Principal:

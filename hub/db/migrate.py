@@ -7,6 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -35,6 +36,13 @@ async def current(engine: AsyncEngine) -> str | None:
         return await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )
+
+
+def head() -> str:
+    """The newest revision the code knows."""
+    found = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert found is not None, "the migrations have no head"
+    return found
 
 
 def _command(connection: Connection, name: str, revision: str) -> None:

@@ -151,6 +151,8 @@ class AuditEntry(Base):
     outcome: Mapped[str] = mapped_column(String(16))
     break_glass: Mapped[bool] = mapped_column(Boolean)
     justification: Mapped[str | None] = mapped_column(Text)
+    # JSON: keyed hashes of ID numbers looked up, a listing's filter, a refusal's code.
+    details: Mapped[str | None] = mapped_column(Text)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 

@@ -6,8 +6,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
@@ -39,7 +40,6 @@ class HouseholdFilter:
 @dataclass(frozen=True, slots=True)
 class Page:
     entries: tuple[IndexEntry, ...]
-    total_count: int
     has_next_page: bool
 
 
@@ -73,46 +73,58 @@ def in_reach(reach: Reach, now: datetime) -> list[ColumnElement[bool]]:
     return conditions
 
 
+def reach_flag(reach: Reach, now: datetime) -> ColumnElement[bool]:
+    """``in_reach`` as one boolean column, so that one query tells in reach from out."""
+    return and_(true(), *in_reach(reach, now))
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The households of a lookup in reach, and those that exist out of reach."""
+
+    entries: dict[str, IndexEntry]
+    out_of_reach: set[str]
+
+
 async def entries_by_id(
     session: AsyncSession, ids: Sequence[str], *, reach: Reach, now: datetime
-) -> dict[str, IndexEntry]:
-    """The households among ``ids`` that exist and are in reach."""
+) -> Found:
+    """The households among ``ids`` in reach, and which exist out of reach.
+
+    One query answers both, so a household out of reach costs exactly what one that does
+    not exist costs: neither gets its members and categories read.
+    """
     if not ids:
-        return {}
+        return Found({}, set())
     rows = (
         await session.execute(
-            select(*_COLUMNS).where(
-                IndexedHousehold.household_id.in_(list(set(ids))), *in_reach(reach, now)
+            select(*_COLUMNS, reach_flag(reach, now).label("in_reach")).where(
+                IndexedHousehold.household_id.in_(list(set(ids)))
             )
         )
     ).all()
-    return await _entries(session, rows)
-
-
-async def existing(session: AsyncSession, ids: Sequence[str]) -> set[str]:
-    """Which of ``ids`` exist at all (to tell a refused lookup from a miss in the audit log)."""
-    if not ids:
-        return set()
-    found = await session.scalars(
-        select(IndexedHousehold.household_id).where(
-            IndexedHousehold.household_id.in_(list(set(ids)))
-        )
+    shown = [row for row in rows if row.in_reach]
+    return Found(
+        await _entries(session, shown), {row.household_id for row in rows if not row.in_reach}
     )
-    return set(found)
 
 
-async def household_ids_by_member(
-    session: AsyncSession, id_numbers: Sequence[str]
-) -> dict[str, str]:
-    """Map each known member ID number to its household ID (reach is checked on the household)."""
+async def households_by_member(
+    session: AsyncSession, id_numbers: Sequence[str], *, reach: Reach, now: datetime
+) -> dict[str, tuple[str, bool]]:
+    """Each known member ID number's household ID, and whether it is in reach (one query)."""
     if not id_numbers:
         return {}
     rows = await session.execute(
-        select(IndexedMember.id_number, IndexedMember.household_id).where(
-            IndexedMember.id_number.in_(list(set(id_numbers)))
+        select(
+            IndexedMember.id_number,
+            IndexedMember.household_id,
+            reach_flag(reach, now).label("in_reach"),
         )
+        .join(IndexedHousehold, IndexedHousehold.household_id == IndexedMember.household_id)
+        .where(IndexedMember.id_number.in_(list(set(id_numbers))))
     )
-    return {id_number: household_id for id_number, household_id in rows}
+    return {id_number: (household_id, bool(flag)) for id_number, household_id, flag in rows}
 
 
 # Plain rows rather than ORM objects: the index is read on every request, written only by sync.
@@ -126,11 +138,10 @@ _COLUMNS = (
 )
 
 
-_Select = Select[str, str, str, str, date | None, datetime]
-_Row = Row[str, str, str, str, date | None, datetime]
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
 
-def _filtered(query: _Select, where: HouseholdFilter) -> _Select:
+def _filtered(query: _S, where: HouseholdFilter) -> _S:
     if where.district is not None:
         query = query.where(IndexedHousehold.district == where.district.code)
     if where.street is not None:
@@ -146,7 +157,7 @@ def _filtered(query: _Select, where: HouseholdFilter) -> _Select:
     return query
 
 
-async def search(
+async def page(
     session: AsyncSession,
     *,
     where: HouseholdFilter,
@@ -156,21 +167,34 @@ async def search(
     now: datetime,
 ) -> Page:
     """A page of households in reach, in household-ID order, starting after the ID ``after``."""
-    base = _filtered(select(*_COLUMNS), where).where(*in_reach(reach, now))
-    total = await session.scalar(select(func.count()).select_from(base.subquery()))
-    query = base.order_by(IndexedHousehold.household_id).limit(first + 1)
+    query = (
+        _filtered(select(*_COLUMNS), where)
+        .where(*in_reach(reach, now))
+        .order_by(IndexedHousehold.household_id)
+        .limit(first + 1)
+    )
     if after is not None:
         query = query.where(IndexedHousehold.household_id > after)
     rows = (await session.execute(query)).all()
     entries = await _entries(session, rows[:first])
     return Page(
         entries=tuple(entries[r.household_id] for r in rows[:first]),
-        total_count=total or 0,
         has_next_page=len(rows) > first,
     )
 
 
-async def _entries(session: AsyncSession, rows: Sequence[_Row]) -> dict[str, IndexEntry]:
+async def count(
+    session: AsyncSession, *, where: HouseholdFilter, reach: Reach, now: datetime
+) -> int:
+    """How many households in reach match ``where``."""
+    base = _filtered(select(IndexedHousehold.household_id), where).where(*in_reach(reach, now))
+    total = await session.scalar(select(func.count()).select_from(base.subquery()))
+    return total or 0
+
+
+async def _entries(
+    session: AsyncSession, rows: Sequence[Row[*tuple[Any, ...]]]
+) -> dict[str, IndexEntry]:
     ids = [r.household_id for r in rows]
     members: dict[str, list[str]] = defaultdict(list)
     categories: dict[str, list[AssistanceCategory]] = defaultdict(list)

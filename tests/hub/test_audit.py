@@ -149,6 +149,7 @@ def test_the_hash_covers_every_column_but_itself():
         outcome="GRANTED",
         break_glass=False,
         justification=None,
+        details=None,
         prev_hash=GENESIS,
     )
     original = entry_hash(entry)
@@ -166,6 +167,7 @@ def test_the_hash_covers_every_column_but_itself():
         "outcome": "DENIED",
         "break_glass": True,
         "justification": "flood",
+        "details": '{"refused":"FORBIDDEN"}',
         "prev_hash": "1" * 64,
     }
     assert set(changed) == set(HASHED_COLUMNS)

@@ -23,13 +23,8 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Scope
 
-from hub.ratelimit import (
-    MemoryRateLimiter,
-    RateLimiter,
-    RateLimitMiddleware,
-    RedisRateLimiter,
-    principal_token_id,
-)
+from hub.door import RateLimitMiddleware, principal_token_id
+from hub.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import strawberry
+from pydantic import ValidationError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -23,9 +24,12 @@ from strawberry.extensions import (
 )
 from strawberry.types import ExecutionResult
 
+from hub.settings import Settings
 from schema.limits import Limits, production_config, production_extensions
 
-LIMITS = Limits(max_depth=4, max_aliases=3, max_tokens=200, max_cost=500, max_page_size=50)
+LIMITS = Limits(
+    max_depth=4, max_aliases=3, max_tokens=200, max_cost=500, max_page_size=50, max_id_lookups=10
+)
 
 
 @strawberry.enum
@@ -269,7 +273,7 @@ async def test_a_connection_counts_its_edges_as_first_items(schema):
 async def test_fragments_that_fan_out_are_refused_quickly():
     # Each fragment spreads the next one twice: 2**60 fields in some 600 tokens. A walk
     # that expands every spread would never finish; this must answer at once.
-    schema = build(Limits())
+    schema = build(Settings().query_limits())
     levels = 60
     fragments = " ".join(
         f"fragment F{i} on Item {{ ...F{i + 1} ...F{i + 1} }}" for i in range(levels)
@@ -349,9 +353,12 @@ async def test_suggestions_are_there_without_the_production_setup(query, variabl
 # --- the pieces themselves -------------------------------------------------------------
 
 
-def test_limits_must_be_positive():
-    with pytest.raises(ValueError, match="max_cost"):
-        Limits(max_cost=0)
+def test_limits_are_checked_once_where_they_are_set():
+    with pytest.raises(ValidationError, match="max_cost"):
+        Settings(max_cost=0)
+    # No aliases at all is a limit, not an error, for the settings and the schema alike.
+    assert Settings(max_aliases=0).query_limits().max_aliases == 0
+    build(Settings(max_aliases=0).query_limits())
 
 
 def test_every_request_gets_the_same_rules_so_validation_is_cached():
