@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -29,7 +30,8 @@ from pathlib import Path
 
 import aiohttp
 
-from adapters.vocabulary import Source
+from adapters.vocabulary import District, Source
+from bench import timing
 from hub.demo import wait_healthy
 from hub.settings import SANDBOX_CONTROL_PORT, SANDBOX_PORTS
 
@@ -49,6 +51,7 @@ class Figures:
     full_view_ms: float
     list_calls: dict[str, int]
     throughput: dict[str, Rate]
+    timings: list[timing.Timing]
 
 
 @contextmanager
@@ -122,8 +125,9 @@ async def throughput(
 
 
 async def measure(
-    args: argparse.Namespace, members: dict[str, list[str]], headers: dict[str, str]
+    args: argparse.Namespace, members: dict[str, list[str]], tokens: dict[str, dict[str, str]]
 ) -> Figures:
+    headers = tokens["city caseworker"]
     ids = sorted(members)[:200]
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -165,6 +169,17 @@ async def measure(
         async with session.get(stats) as r:
             list_calls = {k: v for k, v in (await r.json()).items()}
 
+        # A household outside the district of the first one, for the district caseworker.
+        outside = next(h for h in sorted(members) if h[1:7] != ids[0][1:7])
+        timings = await timing.measure(
+            session,
+            f"http://127.0.0.1:{HUB_PORTS['aiohttp']}/graphql",
+            {k: v for k, v in tokens.items() if k != "city caseworker"},
+            outside_household=outside,
+            outside_member=members[outside][0],
+            samples=args.samples * 4,
+        )
+
         rates = {}
         for name, port in HUB_PORTS.items():
             rates[f"hub ({name} transport)"] = await throughput(
@@ -180,7 +195,7 @@ async def measure(
                 args.concurrency,
                 args.seconds,
             )
-    return Figures(one, full, list_calls, rates)
+    return Figures(one, full, list_calls, rates, timings)
 
 
 def report(args: argparse.Namespace, f: Figures) -> str:
@@ -207,7 +222,31 @@ def report(args: argparse.Namespace, f: Figures) -> str:
             f"| full-view throughput, {name} | {rate.per_second:.0f} req/s{failed} | "
             f"{rate.per_second / base:.2f} × baseline (aiohttp) |"
         )
+    lines += timing.rows(f.timings)
     return "\n".join(lines) + "\n"
+
+
+_AGENCY = ("--kind", "agency", "--department", "civil_affairs")
+
+
+def _hub(env: dict[str, str], *args: str) -> str:
+    """Run a ``hub`` command and return what it printed."""
+    done = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "hub.cli", *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout
+
+
+def _client(env: dict[str, str], name: str, purpose: str, *options: str) -> dict[str, str]:
+    """A new client's request headers (its token and purpose)."""
+    slug = name.replace(" ", "-")
+    _hub(env, "clients", "add", slug, *options)
+    token = _hub(env, "tokens", "issue", slug, "--days", "1").split()[-1]
+    return {"Authorization": f"Bearer {token}", "X-Purpose": purpose}
 
 
 def main() -> None:
@@ -226,6 +265,7 @@ def main() -> None:
             "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{index}",
             "HUB_LOG_LEVEL": "warning",
             "HUB_ENV": "production",
+            "HUB_SECRET_KEY": secrets.token_urlsafe(32),
             # The benchmark measures the fan-out, not the rate limit.
             "HUB_RATE_LIMIT_PER_MINUTE": "100000000",
             "HUB_RATE_LIMIT_BURST": "1000000",
@@ -235,27 +275,24 @@ def main() -> None:
         with processes(env) as start:
             start("-m", "hub.cli", "sandbox", "--size", str(args.size), *faults)
             wait_healthy(list(SANDBOX_PORTS.values()))
-            for step in (
-                ["db", "upgrade"],
-                ["sync"],
-                ["clients", "add", "bench", "--kind", "agency", "--department", "civil_affairs"],
-            ):
-                subprocess.run(  # noqa: S603
-                    [sys.executable, "-m", "hub.cli", *step],
-                    env=env,
-                    check=True,
-                    stdout=subprocess.DEVNULL,
+            for step in (["db", "upgrade"], ["sync"]):
+                _hub(env, *step)
+            from bench.baseline import load_members
+
+            members = load_members(str(index))
+            first_district = District.from_code(min(members)[1:7]).name.lower()
+            tokens = {
+                name: _client(env, name, purpose, *options)
+                for name, purpose, options in (
+                    ("city caseworker", "CASE_MANAGEMENT", _AGENCY),
+                    (
+                        "district caseworker",
+                        "CASE_MANAGEMENT",
+                        (*_AGENCY, "--district", first_district),
+                    ),
+                    ("charity", "CHARITY_MATCHING", ("--kind", "charity", "--organisation", "o1")),
+                    ("partner", "CROSS_REGION_CHECK", ("--kind", "partner")),
                 )
-            issued = subprocess.run(
-                [sys.executable, "-m", "hub.cli", "tokens", "issue", "bench", "--days", "1"],
-                env=env,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            headers = {
-                "Authorization": f"Bearer {issued.stdout.split()[-1]}",
-                "X-Purpose": "CASE_MANAGEMENT",
             }
             for kind, port in HUB_PORTS.items():
                 start("-m", "hub.cli", "serve", HUB_PORT=str(port), HUB_HTTP_TRANSPORT=kind)
@@ -267,9 +304,7 @@ def main() -> None:
                     BENCH_TRANSPORT=kind,
                     BENCH_INDEX_PATH=str(index),
                 )
-            from bench.baseline import load_members
-
-            figures = asyncio.run(measure(args, load_members(str(index)), headers))
+            figures = asyncio.run(measure(args, members, tokens))
     text = report(args, figures)
     print(text)
     Path(__file__).with_name("latest.md").write_text(text, encoding="utf-8")

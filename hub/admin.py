@@ -11,11 +11,13 @@ from typing import TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from adapters import idnumber
 from adapters.vocabulary import District, Source
 from hub import audit
 from hub.auth import clients as registry
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.session import create_engine, session_factory
+from hub.keys import Keys
 from hub.settings import Settings
 
 T = TypeVar("T")
@@ -187,3 +189,24 @@ def audit_head(settings: Settings) -> None:
     """Print the newest entry's number and hash, to keep somewhere else as an anchor."""
     head = run(settings, audit.head)
     click.echo(f"{head[0]}:{head[1]}" if head else "empty")
+
+
+@audit_group.command("lookups")
+@click.argument("id_number")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.pass_obj
+def audit_lookups(settings: Settings, id_number: str, limit: int) -> None:
+    """Entries that looked ID_NUMBER up, newest first (the log keeps only its keyed hash)."""
+    try:
+        value = idnumber.parse(id_number).value
+    except idnumber.InvalidIdNumber as exc:
+        raise click.BadParameter(exc.message, param_hint="ID_NUMBER") from None
+    keyed = Keys(settings.secret).lookup_hash(value)
+    found = run(settings, lambda s: audit.lookups(s, keyed_hash=keyed, limit=limit))
+    for entry in found:
+        click.echo(
+            f"{entry.seq}  {entry.at:%Y-%m-%d %H:%M:%S}  {entry.client_kind}  "
+            f"{entry.client_id}  {entry.purpose}  {entry.outcome}  request {entry.request_id}"
+        )
+    if not found:
+        click.echo("no entry looked this number up")

@@ -149,5 +149,7 @@ def create_app(
 
 def _limiter(settings: Settings, per_minute: int, burst: int, name: str) -> RateLimiter:
     if settings.redis_url:
-        return RedisRateLimiter(settings.redis_url, per_minute, burst, prefix=f"hub:{name}:")
+        return RedisRateLimiter(
+            settings.redis_url, per_minute, burst, prefix=f"{settings.redis_prefix}{name}:"
+        )
     return MemoryRateLimiter(per_minute, burst)

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="shared rate-limit counters for several workers"
     )
+    redis_prefix: str = Field(
+        default="hub:", min_length=1, description="prefix of every Redis key the hub writes"
+    )
     rate_limit_per_minute: int = Field(default=600, ge=1, description="requests per token")
     rate_limit_burst: int = Field(default=60, ge=1, description="requests at once per token")
     refusal_limit_per_minute: int = Field(

@@ -15,7 +15,7 @@ from strawberry.types import ExecutionContext
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.audit import AuditQuery
 from schema.consent import ConsentMutation, ConsentQuery
-from schema.errors import Notices, VariableErrors, is_expected
+from schema.errors import Notices, VariableErrors, error_code, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
 from schema.listing import ListingQuery
@@ -52,7 +52,6 @@ def build(
         lambda: ValidationCache(maxsize=512),
         Notices,
         Permissions,
-        VariableErrors,
     ]
     if max_id_lookups is not None:
         lookups = max_id_lookups
@@ -61,6 +60,9 @@ def build(
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
     if limits is not None:
         extensions += production_extensions(limits)
+    # Extensions leave an operation in reverse order: this one rewrites variable errors
+    # before MaskErrors would take them for internal failures.
+    extensions.append(VariableErrors)
     return HubSchema(
         query=Query,
         mutation=Mutation,
@@ -80,11 +82,8 @@ class HubSchema(strawberry.Schema):
         request_id = getattr(context, "request_id", "-")
         for error in errors:
             if is_expected(error):
-                log.info(
-                    "request %s: %s",
-                    request_id,
-                    error.extensions.get("code") if error.extensions else error.message,
-                )
+                # The code only: messages of parse and input errors quote what was sent.
+                log.info("request %s: %s", request_id, error_code(error))
             else:
                 log.error("request %s: unexpected error", request_id, exc_info=error.original_error)
 

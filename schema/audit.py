@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -70,6 +70,47 @@ class Disclosure:
     @strawberry.field(description="The request, to find it in the hub's logs.")
     def request_id(self) -> str:
         return self.entry.request_id
+
+    @strawberry.field(
+        description="How many lookups by ID number the request made (the log keeps keyed "
+        "hashes of the numbers, never the numbers)."
+    )
+    def lookups(self) -> int:
+        return len(self._details.get("lookups", ()))
+
+    @strawberry.field(description="The filter of a household listing, if the request listed.")
+    def listing(self) -> ListingAccess | None:
+        if "filter" not in self._details:
+            return None
+        where = self._details["filter"]
+        return ListingAccess(
+            district=where.get("district"),
+            street=where.get("street"),
+            category=where.get("category"),
+            counted=bool(self._details.get("aggregate")),
+        )
+
+    @strawberry.field(description="Why the request was refused as a whole, if it was.")
+    def refused(self) -> str | None:
+        refused = self._details.get("refused")
+        return str(refused) if refused is not None else None
+
+    @property
+    def _details(self) -> dict[str, Any]:
+        found: dict[str, Any] = json.loads(self.entry.details) if self.entry.details else {}
+        return found
+
+
+@strawberry.type(description="A household listing as the audit log keeps it.")
+class ListingAccess:
+    district: str | None = strawberry.field(description="District region code filtered on.")
+    street: str | None = strawberry.field(
+        description="Street filtered on; `*` for a value that is not a street name."
+    )
+    category: str | None = strawberry.field(description="Assistance category filtered on.")
+    counted: bool = strawberry.field(
+        description="Whether the total was given (an aggregate access)."
+    )
 
 
 async def _disclosures(info: Info, entries: list[AuditEntry]) -> list[Disclosure]:

@@ -96,7 +96,7 @@ class VariableErrors(SchemaExtension):
 
 def _variable_error(error: GraphQLError) -> GraphQLError | None:
     found = _VARIABLE.match(error.message)
-    if found is None or error.path is not None:
+    if found is None or not is_variable_error(error):
         return None
     name = found.group(1)
     node = error.nodes[0] if error.nodes else None
@@ -111,7 +111,22 @@ def _variable_error(error: GraphQLError) -> GraphQLError | None:
     )
 
 
+def is_variable_error(error: GraphQLError) -> bool:
+    """A variable that did not fit its type: raised by graphql-core before execution."""
+    return error.path is None and _VARIABLE.match(error.message) is not None
+
+
 def is_expected(error: GraphQLError) -> bool:
     """Whether an error is one the hub means to show (not an internal failure)."""
     original = error.original_error
-    return original is None or isinstance(original, HubError)
+    return original is None or isinstance(original, HubError) or is_variable_error(error)
+
+
+def error_code(error: GraphQLError) -> str:
+    """What a log line may say of an error the hub means to show: its code, no message."""
+    code = (error.extensions or {}).get("code")
+    if code:
+        return str(code)
+    if is_variable_error(error):
+        return "BAD_USER_INPUT"
+    return "GRAPHQL_PARSE_FAILED" if "Syntax Error" in error.message else "INVALID_QUERY"

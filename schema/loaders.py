@@ -109,7 +109,7 @@ class Loaders:
                 if in_reach:
                     shown[id_number] = household_id
                 else:
-                    access.deny(household_id)
+                    access.lookups_denied += 1
             return shown
 
         self.index_entry_by_id: DataLoader[str, IndexEntry | None] = DataLoader(

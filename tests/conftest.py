@@ -24,6 +24,11 @@ from hub.db import migrate
 from hub.db.session import create_engine, session_factory
 from hub.settings import SANDBOX_PORTS, Settings, SourceSettings
 
+# The hub app and its callers, for every test that talks to the hub over HTTP.
+from tests.hubclient import as_client, caseworker, gql, hub_app, hub_client, hub_sessions
+
+__all__ = ["as_client", "caseworker", "gql", "hub_app", "hub_client", "hub_sessions"]
+
 SEED = 7
 SIZE = 150
 POSTGRES_URL = os.environ.get("HUB_TEST_POSTGRES_URL")

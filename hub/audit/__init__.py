@@ -31,7 +31,7 @@ from hub.audit.chain import (
     append_many,
     entry_hash,
 )
-from hub.audit.reads import break_glass_entries, disclosures
+from hub.audit.reads import break_glass_entries, disclosures, lookups
 from hub.audit.verify import PAGE_SIZE, ChainBreak, head, verify
 
 __all__ = [
@@ -49,5 +49,6 @@ __all__ = [
     "disclosures",
     "entry_hash",
     "head",
+    "lookups",
     "verify",
 ]

@@ -22,6 +22,10 @@ class AccessLog:
 
     granted: dict[str, set[str]] = field(default_factory=dict)  # household → parts seen
     denied: set[str] = field(default_factory=set)  # existing, out of the caller's reach
+    # Lookups by ID number that found someone out of reach: the entry names the number
+    # asked for (its keyed hash), not the household, as it does for numbers not found,
+    # so that the two cost the same.
+    lookups_denied: int = 0
     missing: set[str] = field(default_factory=set)  # asked for, but no such household
     lookups: dict[str, None] = field(default_factory=dict)  # keyed hashes, in order
     listing: dict[str, str] | None = None
@@ -91,12 +95,14 @@ class AccessLog:
         if self.refused:
             return "REFUSED"
         if self.granted:
-            return "PARTIAL" if self.denied or self.missing else "GRANTED"
-        if self.denied:
+            return "PARTIAL" if self.denied or self.missing or self.lookups_denied else "GRANTED"
+        if self.denied or self.lookups_denied:
             return "DENIED"
-        if self.listing is not None or not (self.missing or self.lookups):
-            return "GRANTED"  # a listing, or a break-glass request that read nothing
-        return "NOT_FOUND"
+        if self.listing is not None:
+            return "GRANTED"
+        if self.missing or self.lookups or self.attempted:
+            return "NOT_FOUND"
+        return "GRANTED"  # a break-glass request that read nothing
 
 
 def _kept(name: str, value: str) -> str:

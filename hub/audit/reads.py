@@ -43,6 +43,14 @@ async def break_glass_entries(
     return await _newest(sessions, query, since, until, limit)
 
 
+async def lookups(
+    sessions: async_sessionmaker[AsyncSession], *, keyed_hash: str, limit: int = 100
+) -> list[AuditEntry]:
+    """Entries that looked up the number with this keyed hash (``hub.keys``), newest first."""
+    query = select(AuditEntry).where(AuditEntry.details.contains(f'"{keyed_hash}"'))
+    return await _newest(sessions, query, None, None, limit)
+
+
 async def _newest(
     sessions: async_sessionmaker[AsyncSession],
     query: Select[AuditEntry],

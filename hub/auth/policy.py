@@ -141,7 +141,11 @@ FIELDS: dict[str, Rule] = {
         breakGlass=OPEN,
         justification=OPEN,
         requestId=OPEN,
+        lookups=OPEN,
+        listing=OPEN,
+        refused=OPEN,
     ),
+    **_rules("ListingAccess", None, district=OPEN, street=OPEN, category=OPEN, counted=OPEN),
     **_rules("HouseholdConnection", None, edges=OPEN, pageInfo=OPEN, totalCount=OPEN),
     **_rules("HouseholdEdge", None, cursor=OPEN, node=OPEN),
     **_rules(

@@ -87,3 +87,46 @@ def test_audit_verify_passes_then_names_the_entry_edited_by_hand(database_url, e
     assert code == 1
     assert "entry 2" in out
     assert "altered" in out
+
+
+def test_audit_lookups_finds_the_entries_that_looked_a_number_up(database_url, engine):
+    from datetime import date
+
+    from adapters import idnumber
+    from hub.keys import Keys
+    from hub.settings import Settings
+
+    wanted = idnumber.make("310101", date(1980, 5, 17), 123)
+    other = idnumber.make("310101", date(1980, 5, 17), 125)
+    keys = Keys(Settings(database_url=database_url).secret)
+
+    async def write() -> None:
+        local = create_engine(database_url)
+        sessions = session_factory(local)
+        for seq, number in enumerate((wanted, other, wanted), start=1):
+            await audit.append(
+                sessions,
+                audit.AccessRecord(
+                    request_id=f"r{seq}",
+                    client_id="c",
+                    client_kind="AGENCY",
+                    token_id="t",
+                    purpose="CASE_MANAGEMENT",
+                    operation="query",
+                    households=(),
+                    sections=(),
+                    outcome="NOT_FOUND",
+                    lookups=(keys.lookup_hash(number),),
+                ),
+            )
+        await local.dispose()
+
+    asyncio.run(write())
+    code, out = hub(database_url, "audit", "lookups", wanted)
+    assert code == 0, out
+    assert [line.split()[0] for line in out.splitlines()] == ["3", "1"]
+    assert wanted not in out
+    code, out = hub(database_url, "audit", "lookups", idnumber.make("310101", date(1980, 5, 17), 7))
+    assert (code, out.strip()) == (0, "no entry looked this number up")
+    code, out = hub(database_url, "audit", "lookups", "not-a-number")
+    assert code != 0

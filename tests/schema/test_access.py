@@ -17,7 +17,7 @@ from hub import audit
 from hub.auth import clients as registry
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.models import Token
-from tests.schema.conftest import GraphQL, credentials
+from tests.hubclient import GraphQL, credentials
 
 MISSING_HOUSEHOLD = "H3101019999999"
 MISSING_PERSON = idnumber.make("310101", date(1970, 1, 1), 999)  # valid, held by nobody

@@ -9,7 +9,7 @@ import schema
 from hub.auth.policy import FIELDS, Decision, decide, mask
 from hub.auth.principal import ClientKind, Principal, Purpose
 from schema.permissions import SECTION_FIELDS
-from tests.schema.conftest import GraphQL
+from tests.hubclient import GraphQL
 
 RICH = """{ households(first: 100) { edges { node { id
   education { students { idNumber aid { kind } } }

@@ -7,7 +7,7 @@ import pytest
 
 from hub.settings import Settings
 from tests.conftest import make_settings
-from tests.schema.conftest import GraphQL
+from tests.hubclient import GraphQL
 
 
 @pytest.fixture

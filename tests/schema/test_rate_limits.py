@@ -9,7 +9,7 @@ import redis.asyncio as redis
 from hub.auth.principal import ClientKind, Purpose
 from hub.settings import Settings
 from tests.conftest import make_settings
-from tests.schema.conftest import credentials
+from tests.hubclient import credentials
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

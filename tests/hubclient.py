@@ -1,3 +1,9 @@
+"""The hub app over a migrated, synced database and the in-process stand-ins, and callers
+of it as clients of each kind (fixtures, registered for every test in ``tests/conftest.py``)."""
+
+from __future__ import annotations
+
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -5,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
 
@@ -13,6 +20,7 @@ from adapters.vocabulary import Source
 from hub.app import create_app
 from hub.auth.clients import add_client, issue_token
 from hub.auth.principal import ClientKind, Purpose
+from hub.db.models import AuditEntry
 from hub.index.sync import sync_households
 from hub.settings import Settings
 
@@ -99,3 +107,15 @@ def as_client(hub_client: httpx.AsyncClient, hub_sessions) -> Callable[..., Awai
         return GraphQL(hub_client, await credentials(hub_sessions, kind, chosen, **client))
 
     return make
+
+
+async def audit_entries(sessions: async_sessionmaker[AsyncSession]) -> list[AuditEntry]:
+    """The whole audit log, oldest first."""
+    async with sessions() as session:
+        return list(await session.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+
+
+def details(entry: AuditEntry) -> dict[str, Any]:
+    """What an audit entry says beyond households and sections."""
+    found: dict[str, Any] = json.loads(entry.details) if entry.details else {}
+    return found

@@ -1,0 +1,123 @@
+"""Finding 3: every mutation checks reach; out of reach answers as a nonexistent target.
+
+A district-limited caseworker could withdraw another district's consent by its ID, and
+the answer named that household and organisation; a wrong ID answered differently, so
+consent IDs could be probed. The walk below covers every mutation of the schema: a new
+mutation fails it until it says how it is tried against an out-of-reach target.
+"""
+
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+import schema
+from adapters.sandbox.population import Population
+from adapters.vocabulary import District, Source
+from hub.auth.principal import ClientKind
+from hub.db.models import Consent
+from tests.hubclient import GraphQL, audit_entries
+
+MISSING_HOUSEHOLD = "H3101019999999"
+RECORD = """mutation($id: ID!, $until: Date!) {
+  recordConsent(input: {householdId: $id, organisationId: "org-a", expiresOn: $until}) {
+    __typename ... on ConsentError { code message }
+    ... on ConsentPayload { consent { id householdId organisationId } } } }"""
+WITHDRAW = """mutation($id: ID!) { withdrawConsent(id: $id) {
+  __typename ... on ConsentError { code message }
+  ... on ConsentPayload { consent { id householdId organisationId } } } }"""
+
+
+@dataclass
+class Targets:
+    """Things that exist out of the limited caseworker's reach, made by a city-wide one."""
+
+    household: str
+    consent: str
+
+
+async def _consent(gql: GraphQL, household_id: str) -> str:
+    until = (date.today() + timedelta(days=30)).isoformat()
+    made = (await gql(RECORD, id=household_id, until=until))["data"]["recordConsent"]
+    consent_id: str = made["consent"]["id"]
+    return consent_id
+
+
+# Each mutation: how to try it against a target, given the target's kind of ID.
+Attempt = Callable[[GraphQL, str], Awaitable[dict[str, Any]]]
+
+
+async def _record(caller: GraphQL, household_id: str) -> dict[str, Any]:
+    until = (date.today() + timedelta(days=30)).isoformat()
+    return await caller(RECORD, id=household_id, until=until)
+
+
+async def _withdraw(caller: GraphQL, consent_id: str) -> dict[str, Any]:
+    return await caller(WITHDRAW, id=consent_id)
+
+
+MUTATIONS: dict[str, tuple[Attempt, str]] = {
+    # mutation: (attempt, which target it takes)
+    "recordConsent": (_record, "household"),
+    "withdrawConsent": (_withdraw, "consent"),
+}
+NONEXISTENT = {"household": MISSING_HOUSEHOLD, "consent": str(uuid.uuid4())}
+
+
+def test_the_walk_covers_every_mutation():
+    mutations = schema.build().as_str().split("type Mutation {", 1)[1].split("}", 1)[0]
+    declared = {line.split("(")[0].strip() for line in mutations.splitlines() if "(" in line}
+    assert declared == set(MUTATIONS)
+
+
+@pytest.fixture
+async def limited(as_client, population: Population) -> tuple[GraphQL, District]:
+    (mine, _), _ = Counter(h.district for h in population.households).most_common(2)
+    caller = await as_client(ClientKind.AGENCY, department=Source.CIVIL_AFFAIRS, district=mine)
+    return caller, mine
+
+
+async def _consents(sessions: Any) -> list[tuple[str, object, int]]:
+    async with sessions() as session:
+        rows = await session.scalars(select(Consent).order_by(Consent.id))
+        return [(c.id, c.withdrawn_at, c.version) for c in rows]
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+async def test_out_of_reach_answers_as_nonexistent_and_changes_nothing(
+    mutation, gql, limited, hub_sessions, population: Population
+):
+    caller, mine = limited
+    outside = next(h for h in population.households if h.district is not mine)
+    targets = Targets(household=outside.id, consent=await _consent(gql, outside.id))
+    attempt, kind = MUTATIONS[mutation]
+    before = await _consents(hub_sessions)
+    entries_before = len(await audit_entries(hub_sessions))
+
+    hidden = await attempt(caller, getattr(targets, kind))
+    missing = await attempt(caller, NONEXISTENT[kind])
+
+    assert hidden == missing
+    assert hidden["data"][mutation]["__typename"].endswith("Error")
+    assert outside.id not in str(hidden)
+    assert await _consents(hub_sessions) == before
+    # Both attempts are in the log; the one on a real household names it, as refused.
+    entries = (await audit_entries(hub_sessions))[entries_before:]
+    assert [e.operation for e in entries] == ["mutation", "mutation"]
+    assert entries[0].outcome == "DENIED"
+    assert entries[0].households == f'["{outside.id}"]'
+    assert entries[1].outcome == "NOT_FOUND"
+
+
+async def test_a_withdrawal_in_reach_still_works(gql, limited, population: Population):
+    caller, mine = limited
+    inside = next(h for h in population.households if h.district is mine)
+    consent = await _consent(gql, inside.id)
+    done = (await _withdraw(caller, consent))["data"]["withdrawConsent"]
+    assert done["__typename"] == "ConsentPayload"
+    assert done["consent"]["householdId"] == inside.id
