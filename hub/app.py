@@ -109,6 +109,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         resources = Resources.open(settings, transport=transport)
+        await resources.start()
         app.state.resources = resources
         if settings.development:
             log.warning("development mode: GraphiQL on, errors unmasked; not for production")

@@ -11,8 +11,11 @@ from adapters.registry import AdapterConfig, Adapters
 from adapters.transports import make_transport
 from adapters.vocabulary import Source
 from hub.audit import AuditWriter
+from hub.auth.credentials import CredentialCache
+from hub.auth.revocations import Revocations, watch
 from hub.db.session import create_engine, session_factory
 from hub.keys import Keys
+from hub.rules import Rules, load
 from hub.settings import Settings
 
 
@@ -33,6 +36,9 @@ class Resources:
     adapters: Adapters
     audit: AuditWriter
     keys: Keys
+    rules: Rules
+    revocations: Revocations
+    credentials: CredentialCache
 
     @classmethod
     def open(
@@ -42,16 +48,26 @@ class Resources:
         engine = create_engine(settings.database_url)
         http = httpx.AsyncClient(transport=transport or make_transport(settings.http_transport))
         sessions = session_factory(engine)
+        revocations = watch(settings.database_url)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             audit=AuditWriter(sessions),
             keys=Keys(settings.secret),
+            # A bad rules file stops the hub here, naming each bad entry.
+            rules=load(settings.rules_file),
+            revocations=revocations,
+            credentials=CredentialCache(revocations, ttl=settings.credential_cache_ttl),
             http=http,
             adapters=Adapters(http, adapter_configs(settings)),
         )
 
+    async def start(self) -> None:
+        """Start what runs beside the requests (the revocation listener)."""
+        await self.revocations.start()
+
     async def aclose(self) -> None:
+        await self.revocations.aclose()
         await self.http.aclose()
         await self.engine.dispose()

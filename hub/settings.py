@@ -130,6 +130,12 @@ class Settings(BaseSettings):
     refusal_limit_burst: int = Field(
         default=10, ge=1, description="refused requests at once per client address"
     )
+    credential_cache_ttl: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds a worker keeps a validated token (0: ask the database every "
+        "request); revocations take effect at once regardless",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
     max_json_depth: int = Field(default=32, ge=2, description="deepest nesting of a JSON body")
 

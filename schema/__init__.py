@@ -14,13 +14,14 @@ from strawberry.types import ExecutionContext
 
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.audit import AuditQuery
+from schema.auditing import Auditing
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.errors import Notices, VariableErrors, error_code, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
 from schema.listing import ListingQuery
 from schema.lookups import LookupLimit
-from schema.permissions import Permissions
+from schema.policy import guard, lookup_fields
 from schema.scalars import Money
 from schema.sources import SourcesQuery
 
@@ -51,11 +52,11 @@ def build(
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         Notices,
-        Permissions,
+        Auditing,
     ]
     if max_id_lookups is not None:
         lookups = max_id_lookups
-        extensions.append(lambda: LookupLimit(lookups))
+        extensions.append(lambda: LookupLimit(lookups, looked_up))
     if mask_errors:
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
     if limits is not None:
@@ -63,13 +64,17 @@ def build(
     # Extensions leave an operation in reverse order: this one rewrites variable errors
     # before MaskErrors would take them for internal failures.
     extensions.append(VariableErrors)
-    return HubSchema(
+    built = HubSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=production_config() if limits else StrawberryConfig(auto_camel_case=True),
         scalar_overrides={Decimal: Money},
     )
+    # Every field says what it carries; the guard enforces the policy on those that must.
+    guard(built._schema)
+    looked_up = lookup_fields(built._schema)
+    return built
 
 
 class HubSchema(strawberry.Schema):

@@ -14,8 +14,10 @@ from hub.auth.principal import ClientKind, Purpose
 from hub.db.models import AuditEntry, Client
 from schema import arguments
 from schema.context import Info
+from schema.policy import OPEN, Mark, field
 
 MAX_ENTRIES = 500
+AUDITORS = Mark(open=True, kinds=frozenset({ClientKind.AUDITOR}))
 
 
 @strawberry.type(description="One access to household data, as the audit log keeps it (披露记录).")
@@ -23,62 +25,63 @@ class Disclosure:
     entry: strawberry.Private[AuditEntry]
     names: strawberry.Private[dict[str, str]]
 
-    @strawberry.field(description="Position in the hash-chained log.")
+    @field(OPEN, description="Position in the hash-chained log.")
     def seq(self) -> int:
         return self.entry.seq
 
-    @strawberry.field(description="When it happened.")
+    @field(OPEN, description="When it happened.")
     def at(self) -> datetime:
         return self.entry.at
 
-    @strawberry.field(description="The client that asked.")
+    @field(OPEN, description="The client that asked.")
     def client_name(self) -> str | None:
         return self.names.get(self.entry.client_id or "")
 
-    @strawberry.field(description="The kind of client.")
+    @field(OPEN, description="The kind of client.")
     def client_kind(self) -> ClientKind | None:
         return ClientKind(self.entry.client_kind) if self.entry.client_kind else None
 
-    @strawberry.field(description="The purpose it declared.")
+    @field(OPEN, description="The purpose it declared.")
     def purpose(self) -> Purpose | None:
         return Purpose(self.entry.purpose) if self.entry.purpose else None
 
-    @strawberry.field(description="The GraphQL operation.")
+    @field(OPEN, description="The GraphQL operation.")
     def operation(self) -> str:
         return self.entry.operation
 
-    @strawberry.field(description="The households concerned.")
+    @field(OPEN, description="The households concerned.")
     def households(self) -> list[strawberry.ID]:
         return [strawberry.ID(h) for h in json.loads(self.entry.households)]
 
-    @strawberry.field(description="The parts disclosed: household, members, sections, consents.")
+    @field(OPEN, description="The parts disclosed: household, members, sections, consents.")
     def sections(self) -> list[str]:
         return list(json.loads(self.entry.sections))
 
-    @strawberry.field(description="GRANTED, DENIED (out of reach) or PARTIAL.")
+    @field(OPEN, description="GRANTED, DENIED (out of reach) or PARTIAL.")
     def outcome(self) -> str:
         return self.entry.outcome
 
-    @strawberry.field(description="Whether the caller broke the glass (紧急访问).")
+    @field(OPEN, description="Whether the caller broke the glass (紧急访问).")
     def break_glass(self) -> bool:
         return self.entry.break_glass
 
-    @strawberry.field(description="The written justification of a break-glass access.")
+    @field(OPEN, description="The written justification of a break-glass access.")
     def justification(self) -> str | None:
         return self.entry.justification
 
-    @strawberry.field(description="The request, to find it in the hub's logs.")
+    @field(OPEN, description="The request, to find it in the hub's logs.")
     def request_id(self) -> str:
         return self.entry.request_id
 
-    @strawberry.field(
+    @field(
+        OPEN,
         description="How many lookups by ID number the request made (the log keeps keyed "
-        "hashes of the numbers, never the numbers)."
+        "hashes of the numbers, never the numbers).",
     )
     def lookups(self) -> int:
         return len(self._details.get("lookups", ()))
 
-    @strawberry.field(description="The filter of a household listing, if the request listed.")
+    @field(OPEN, description="The filter of a household listing, if the request listed.")
     def listing(self) -> ListingAccess | None:
         if "filter" not in self._details:
             return None
@@ -90,7 +93,7 @@ class Disclosure:
             counted=bool(self._details.get("aggregate")),
         )
 
-    @strawberry.field(description="Why the request was refused as a whole, if it was.")
+    @field(OPEN, description="Why the request was refused as a whole, if it was.")
     def refused(self) -> str | None:
         refused = self._details.get("refused")
         return str(refused) if refused is not None else None
@@ -103,14 +106,12 @@ class Disclosure:
 
 @strawberry.type(description="A household listing as the audit log keeps it.")
 class ListingAccess:
-    district: str | None = strawberry.field(description="District region code filtered on.")
-    street: str | None = strawberry.field(
-        description="Street filtered on; `*` for a value that is not a street name."
+    district: str | None = field(OPEN, description="District region code filtered on.")
+    street: str | None = field(
+        OPEN, description="Street filtered on; `*` for a value that is not a street name."
     )
-    category: str | None = strawberry.field(description="Assistance category filtered on.")
-    counted: bool = strawberry.field(
-        description="Whether the total was given (an aggregate access)."
-    )
+    category: str | None = field(OPEN, description="Assistance category filtered on.")
+    counted: bool = field(OPEN, description="Whether the total was given (an aggregate access).")
 
 
 async def _disclosures(info: Info, entries: list[AuditEntry]) -> list[Disclosure]:
@@ -123,7 +124,7 @@ async def _disclosures(info: Info, entries: list[AuditEntry]) -> list[Disclosure
 
 @strawberry.type
 class AuditQuery:
-    @strawberry.field(description="Who saw what of a household, newest first (auditors only).")
+    @field(AUDITORS, description="Who saw what of a household, newest first (auditors only).")
     async def disclosures(
         self,
         info: Info,
@@ -142,7 +143,7 @@ class AuditQuery:
         )
         return await _disclosures(info, entries)
 
-    @strawberry.field(description="Break-glass accesses to review, newest first (auditors only).")
+    @field(AUDITORS, description="Break-glass accesses to review, newest first (auditors only).")
     async def break_glass_accesses(
         self,
         info: Info,

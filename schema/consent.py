@@ -11,9 +11,11 @@ from hub.auth import consent as consents
 from hub.auth.consent import ConsentErrorCode, ConsentProblem
 from hub.auth.principal import Purpose
 from hub.db.models import Consent as ConsentRow
+from hub.households.service import SHANGHAI
 from schema import arguments
-from schema.context import SHANGHAI, Info
+from schema.context import Info
 from schema.enums import described
+from schema.policy import OPEN, field, mutation
 
 described(
     ConsentErrorCode,
@@ -34,52 +36,52 @@ described(
 class Consent:
     row: strawberry.Private[ConsentRow]
 
-    @strawberry.field(description="Consent ID.")
+    @field(OPEN, description="Consent ID.")
     def id(self) -> strawberry.ID:
         return strawberry.ID(self.row.id)
 
-    @strawberry.field(description="The household that consented.")
+    @field(OPEN, description="The household that consented.")
     def household_id(self) -> strawberry.ID:
         return strawberry.ID(self.row.household_id)
 
-    @strawberry.field(description="The charity organisation it names; null for any charity.")
+    @field(OPEN, description="The charity organisation it names; null for any charity.")
     def organisation_id(self) -> str | None:
         return self.row.organisation_id
 
-    @strawberry.field(description="What the data may be used for.")
+    @field(OPEN, description="What the data may be used for.")
     def purpose(self) -> Purpose:
         return Purpose(self.row.purpose)
 
-    @strawberry.field(description="When the consent was recorded.")
+    @field(OPEN, description="When the consent was recorded.")
     def granted_at(self) -> datetime:
         return self.row.granted_at
 
-    @strawberry.field(description="When it lapses.")
+    @field(OPEN, description="When it lapses.")
     def expires_at(self) -> datetime:
         return self.row.expires_at
 
-    @strawberry.field(description="When it was withdrawn, if it was.")
+    @field(OPEN, description="When it was withdrawn, if it was.")
     def withdrawn_at(self) -> datetime | None:
         return self.row.withdrawn_at
 
-    @strawberry.field(description="Whether it is in force now.")
+    @field(OPEN, description="Whether it is in force now.")
     def live(self, info: Info) -> bool:
         return consents.is_live(self.row, info.context.now)
 
-    @strawberry.field(description="Version, for withdrawing only what was read (乐观锁).")
+    @field(OPEN, description="Version, for withdrawing only what was read (乐观锁).")
     def version(self) -> int:
         return self.row.version
 
 
 @strawberry.type(description="The consent as recorded or withdrawn.")
 class ConsentPayload:
-    consent: Consent = strawberry.field(description="The consent.")
+    consent: Consent = field(OPEN, description="The consent.")
 
 
 @strawberry.type(description="Why the consent could not be recorded or withdrawn.")
 class ConsentError:
-    code: ConsentErrorCode = strawberry.field(description="What went wrong.")
-    message: str = strawberry.field(description="The same, in words.")
+    code: ConsentErrorCode = field(OPEN, description="What went wrong.")
+    message: str = field(OPEN, description="The same, in words.")
 
 
 ConsentResult = Annotated[
@@ -102,13 +104,13 @@ class RecordConsentInput:
 
 @strawberry.type
 class ConsentQuery:
-    @strawberry.field(description="A household's consents, newest first (caseworkers only).")
+    @field(OPEN, description="A household's consents, newest first (caseworkers only).")
     async def consents(self, info: Info, household_id: strawberry.ID) -> list[Consent]:
         context = info.context
         if not context.principal.is_civil_affairs_caseworker:
             return []
         wanted = arguments.household_id("householdId", household_id)
-        if await context.loaders.index_entry_by_id.load(wanted) is None:
+        if await context.loaders.entry_by_id.load(wanted) is None:
             return []
         context.access.saw(wanted, "consents")
         rows = await consents.for_household(context.sessions, wanted)
@@ -117,11 +119,11 @@ class ConsentQuery:
 
 @strawberry.type
 class ConsentMutation:
-    @strawberry.mutation(description="Record a household's consent to share with charities.")
+    @mutation(OPEN, description="Record a household's consent to share with charities.")
     async def record_consent(self, info: Info, input: RecordConsentInput) -> ConsentResult:
         context = info.context
         wanted = arguments.household_id("householdId", input.household_id)
-        household = await context.loaders.index_entry_by_id.load(wanted)
+        household = await context.loaders.entry_by_id.load(wanted)
         try:
             if household is None and context.principal.is_civil_affairs_caseworker:
                 raise ConsentProblem(ConsentErrorCode.HOUSEHOLD_NOT_FOUND, "no such household")
@@ -140,7 +142,7 @@ class ConsentMutation:
         context.access.saw(row.household_id, "consents")
         return ConsentPayload(consent=Consent(row=row))
 
-    @strawberry.mutation(description="Withdraw a consent; it stops on the next request.")
+    @mutation(OPEN, description="Withdraw a consent; it stops on the next request.")
     async def withdraw_consent(
         self, info: Info, id: strawberry.ID, version: int | None = None
     ) -> ConsentResult:

@@ -24,12 +24,15 @@ from hub.auth.principal import ClientKind, Purpose
 E = TypeVar("E", bound=enum.Enum)
 
 
-def described(cls: type[E], description: str, values: Mapping[str, str]) -> type[E]:
-    """Register ``cls`` as a GraphQL enum with a description for every value."""
+def described(
+    cls: type[E], description: str, values: Mapping[str, str], *, name: str | None = None
+) -> type[E]:
+    """Register ``cls`` as a GraphQL enum (named ``name``, else as the class) with a
+    description for every value."""
     missing = {m.name for m in cls} - set(values)
     if missing:
         raise ValueError(f"{cls.__name__}: no description for {sorted(missing)}")
-    strawberry.enum(cls, description=description)
+    strawberry.enum(cls, name=name, description=description)
     for value in cls.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[value.name]
     return cls

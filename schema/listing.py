@@ -10,34 +10,36 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as attribute
 
 import strawberry
 
 from adapters.vocabulary import AssistanceCategory, District
-from hub.index import search
 from hub.index.search import HouseholdFilter, Page
 from schema import arguments
 from schema.context import Context, Info
 from schema.errors import bad_input
 from schema.household import Household
+from schema.policy import OPEN, field
 
 
 @strawberry.type(description="Pagination state of a connection (Relay).")
 class PageInfo:
-    has_next_page: bool = strawberry.field(description="Whether more items follow.")
-    has_previous_page: bool = strawberry.field(description="Whether items come before.")
-    start_cursor: str | None = strawberry.field(description="Cursor of the first edge.")
-    end_cursor: str | None = strawberry.field(description="Cursor of the last edge.")
+    has_next_page: bool = field(OPEN, description="Whether more items follow.")
+    has_previous_page: bool = field(OPEN, description="Whether items come before.")
+    start_cursor: str | None = field(OPEN, description="Cursor of the first edge.")
+    end_cursor: str | None = field(OPEN, description="Cursor of the last edge.")
 
 
 @strawberry.type(description="A household in a list, with its cursor.")
 class HouseholdEdge:
-    cursor: str = strawberry.field(
+    cursor: str = field(
+        OPEN,
         description="Pass as `after` to continue after this one; opaque, and good only for "
-        "the client it was given to."
+        "the client it was given to.",
     )
-    node: Household = strawberry.field(description="The household.")
+    node: Household = field(OPEN, description="The household.")
 
 
 @dataclass
@@ -48,8 +50,8 @@ class Listing:
     where: HouseholdFilter
     first: int
     after: str | None
-    _page: asyncio.Future[Page] | None = field(default=None, init=False)
-    _count: asyncio.Future[int] | None = field(default=None, init=False)
+    _page: asyncio.Future[Page] | None = attribute(default=None, init=False)
+    _count: asyncio.Future[int] | None = attribute(default=None, init=False)
 
     def page(self) -> Awaitable[Page]:
         if self._page is None:
@@ -63,34 +65,21 @@ class Listing:
 
     async def _read_page(self) -> Page:
         context = self.context
-        async with context.sessions() as session:
-            page = await search.page(
-                session,
-                where=self.where,
-                first=self.first,
-                after=self.after,
-                reach=context.reach,
-                now=context.now,
-            )
+        page = await context.households.page(self.where, first=self.first, after=self.after)
         for entry in page.entries:
-            context.loaders.index_entry_by_id.prime(entry.household_id, entry)
-            context.access.saw(entry.household_id, "household")
+            context.loaders.entry_by_id.prime(entry.household_id, entry)
         return page
 
     async def _read_count(self) -> int:
-        context = self.context
-        context.access.listed(_logged_filter(self.where), counted=True)
-        async with context.sessions() as session:
-            return await search.count(
-                session, where=self.where, reach=context.reach, now=context.now
-            )
+        self.context.access.listed(_logged_filter(self.where), counted=True)
+        return await self.context.households.count(self.where)
 
 
 @strawberry.type(description="A page of households (Relay connection).")
 class HouseholdConnection:
     listing: strawberry.Private[Listing]
 
-    @strawberry.field(description="The households of this page.")
+    @field(OPEN, description="The households of this page.")
     async def edges(self, info: Info) -> list[HouseholdEdge]:
         page = await self.listing.page()
         return [
@@ -101,7 +90,7 @@ class HouseholdConnection:
             for e in page.entries
         ]
 
-    @strawberry.field(description="Where this page stands.")
+    @field(OPEN, description="Where this page stands.")
     async def page_info(self, info: Info) -> PageInfo:
         page = await self.listing.page()
         cursors = [arguments.encode_cursor(info.context, e.household_id) for e in page.entries]
@@ -112,7 +101,7 @@ class HouseholdConnection:
             end_cursor=cursors[-1] if cursors else None,
         )
 
-    @strawberry.field(description="How many households match the filter.")
+    @field(OPEN, description="How many households match the filter.")
     async def total_count(self) -> int:
         return await self.listing.count()
 
@@ -139,7 +128,7 @@ def _logged_filter(where: HouseholdFilter) -> list[tuple[str, str]]:
 
 @strawberry.type
 class ListingQuery:
-    @strawberry.field(description="Households from the index, in household-ID order.")
+    @field(OPEN, description="Households from the index, in household-ID order.")
     async def households(
         self,
         info: Info,

@@ -2,7 +2,7 @@
 
 A lookup by ID number confirms whether a number belongs to an assisted person, so many
 in one request make a quick oracle (fifteen aliases of ``householdByMember`` test fifteen
-guesses at once). Every lookup field the policy names (``hub.auth.policy.LOOKUP_FIELDS``)
+guesses at once). Every field that declares a lookup (``schema.policy.lookup_fields``)
 counts once per place it is selected, fragments at every spread, and a list argument
 once per item; over the limit the request is refused as a whole, and audited.
 """
@@ -34,7 +34,6 @@ from graphql import (
 )
 from strawberry.extensions import SchemaExtension
 
-from hub.auth.policy import LOOKUP_FIELDS
 from schema.context import Context
 from schema.errors import HubError
 from schema.limits import coerced_variables
@@ -44,9 +43,14 @@ class _Lookups:
     """The lookups an operation would make, and the values it would look up."""
 
     def __init__(
-        self, schema: GraphQLSchema, document: DocumentNode, variables: Mapping[str, Any]
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        variables: Mapping[str, Any],
+        lookups: frozenset[str],
     ) -> None:
         self._schema = schema
+        self._lookups = lookups
         self._variables = variables
         self._fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -82,7 +86,7 @@ class _Lookups:
         definition = parent.fields.get(node.name.value)
         if definition is None:
             return
-        if f"{parent.name}.{node.name.value}" in LOOKUP_FIELDS:
+        if f"{parent.name}.{node.name.value}" in self._lookups:
             given = [v for argument in node.arguments or () for v in self._strings(argument.value)]
             self.count += max(1, len(given))
             self.values += given
@@ -107,9 +111,11 @@ def count_lookups(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: Mapping[str, object],
+    fields: frozenset[str],
 ) -> tuple[int, list[str]]:
-    """How many lookups by ID number ``operation`` would make, and the values given."""
-    lookups = _Lookups(schema, document, coerced_variables(schema, operation, variables))
+    """How many lookups (by the ``fields`` that look up) ``operation`` would make, and the
+    values given."""
+    lookups = _Lookups(schema, document, coerced_variables(schema, operation, variables), fields)
     lookups.walk(operation.selection_set, schema.get_root_type(operation.operation))
     return lookups.count, lookups.values
 
@@ -117,9 +123,10 @@ def count_lookups(
 class LookupLimit(SchemaExtension):
     """Refuses a request with more than ``max_lookups`` lookups by ID number, before any."""
 
-    def __init__(self, max_lookups: int) -> None:
+    def __init__(self, max_lookups: int, fields: frozenset[str]) -> None:
         super().__init__()
         self.max_lookups = max_lookups
+        self.fields = fields
 
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
@@ -127,7 +134,11 @@ class LookupLimit(SchemaExtension):
         operation = get_operation_ast(document, execution.operation_name) if document else None
         if document is not None and operation is not None:
             count, values = count_lookups(
-                execution.schema._schema, document, operation, execution.variables or {}
+                execution.schema._schema,
+                document,
+                operation,
+                execution.variables or {},
+                self.fields,
             )
             if count > self.max_lookups:
                 context = execution.context

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import enum
 from datetime import datetime
 
 import strawberry
@@ -11,19 +10,14 @@ import strawberry
 from adapters.base import HealthStatus
 from adapters.resilience import BreakerState
 from adapters.vocabulary import Source
+from hub.auth.principal import ClientKind
+from hub.households.service import State
 from schema.context import Info
 from schema.enums import described
-
-
-class SourceState(enum.Enum):
-    OK = "OK"
-    STALE = "STALE"
-    UNAVAILABLE = "UNAVAILABLE"
-    WITHHELD = "WITHHELD"
-
+from schema.policy import OPEN, Mark, field
 
 described(
-    SourceState,
+    State,
     "How a department's part of this answer was obtained.",
     {
         "OK": "Read from the department for this answer (or within its cache time).",
@@ -31,6 +25,7 @@ described(
         "UNAVAILABLE": "The department failed and no earlier copy exists; its section is null.",
         "WITHHELD": "Not shared with this caller by policy; its section is null.",
     },
+    name="SourceState",
 )
 described(
     HealthStatus,
@@ -53,31 +48,37 @@ described(
 
 @strawberry.type(description="One department's part in a household answer.")
 class SourceStatus:
-    source: Source = strawberry.field(description="The department.")
-    state: SourceState = strawberry.field(description="How its part was obtained.")
-    as_of: datetime | None = strawberry.field(
-        description="When the department gave the data shown (null if unavailable)."
+    """Served from ``hub.households.service.Provenance``."""
+
+    source: Source = field(OPEN, description="The department.")
+    state: State = field(OPEN, description="How its part was obtained.")
+    as_of: datetime | None = field(
+        OPEN, description="When the department gave the data shown (null if unavailable)."
     )
-    latency_ms: float | None = strawberry.field(
-        description="How long this answer waited for the department, in milliseconds."
+    latency_ms: float | None = field(
+        OPEN, description="How long this answer waited for the department, in milliseconds."
     )
-    error_code: str | None = strawberry.field(
-        description="Why it is unavailable: SOURCE_UNAVAILABLE, SOURCE_TIMEOUT or SOURCE_BAD_DATA."
+    error_code: str | None = field(
+        OPEN,
+        description="Why it is unavailable: SOURCE_UNAVAILABLE, SOURCE_TIMEOUT or SOURCE_BAD_DATA.",
     )
 
 
 @strawberry.type(description="A department system's health as the hub sees it now.")
 class SourceHealth:
-    source: Source = strawberry.field(description="The department.")
-    status: HealthStatus = strawberry.field(description="Whether it answers its health check.")
-    latency_ms: float = strawberry.field(description="Health-check round trip, milliseconds.")
-    breaker: BreakerState = strawberry.field(description="The hub's circuit breaker for it.")
-    detail: str | None = strawberry.field(description="Why it is down, when it is.")
+    source: Source = field(OPEN, description="The department.")
+    status: HealthStatus = field(OPEN, description="Whether it answers its health check.")
+    latency_ms: float = field(OPEN, description="Health-check round trip, milliseconds.")
+    breaker: BreakerState = field(OPEN, description="The hub's circuit breaker for it.")
+    detail: str | None = field(OPEN, description="Why it is down, when it is.")
 
 
 @strawberry.type
 class SourcesQuery:
-    @strawberry.field(description="Each department's health and circuit-breaker state.")
+    @field(
+        Mark(open=True, kinds=frozenset({ClientKind.AGENCY, ClientKind.OPERATOR})),
+        description="Each department's health and circuit-breaker state.",
+    )
     async def sources(self, info: Info) -> list[SourceHealth]:
         adapters = info.context.resources.adapters
         checks = await asyncio.gather(*(adapter.health() for adapter in adapters))

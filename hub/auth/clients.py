@@ -7,7 +7,6 @@ unlike passwords, such tokens cannot be guessed, so no stretching is needed.)
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -18,8 +17,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.vocabulary import District, Source
-from hub.auth import breakglass
-from hub.auth.principal import DEFAULT_PURPOSES, ClientKind, Principal, Purpose
+from hub.auth import revocations
+from hub.auth.credentials import hash_token
+from hub.auth.principal import DEFAULT_PURPOSES, ClientKind, Purpose
 from hub.db.models import Client, Token
 
 TOKEN_PREFIX = "hub_"  # noqa: S105 (a prefix, not a secret)
@@ -31,10 +31,6 @@ class ClientError(ValueError):
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def hash_token(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -108,6 +104,7 @@ async def set_enabled(
     async with sessions.begin() as session:
         client = await find_client(session, name_or_id)
         client.enabled = enabled
+    await revocations.announce(sessions)  # workers drop what they cached of it
     return client
 
 
@@ -151,101 +148,5 @@ async def revoke_token(sessions: async_sessionmaker[AsyncSession], token_id: str
             raise ClientError(f"no token {token_id!r}")
         if token.revoked_at is None:
             token.revoked_at = _now()
+    await revocations.announce(sessions)  # the next request with it is refused, anywhere
     return token
-
-
-class AuthError(Exception):
-    """Why a request is refused at the door; ``status`` is the HTTP status to answer."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
-async def authenticate(
-    session: AsyncSession,
-    *,
-    authorization: str | None,
-    purpose: str | None,
-    break_glass: bytes | None = None,
-) -> Principal:
-    """The principal behind an ``Authorization: Bearer`` header and an ``X-Purpose``.
-
-    ``break_glass`` is the raw ``X-Break-Glass`` header (see ``hub.auth.breakglass``).
-    """
-    scheme, _, raw = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not raw.strip():
-        raise AuthError(
-            401, "UNAUTHENTICATED", "an 'Authorization: Bearer <token>' header is required"
-        )
-    # Plain columns, not ORM objects: this runs on every request.
-    token = (
-        await session.execute(
-            select(
-                Token.id,
-                Token.revoked_at,
-                Token.expires_at,
-                Client.id.label("client_id"),
-                Client.name,
-                Client.kind,
-                Client.enabled,
-                Client.purposes,
-                Client.department,
-                Client.district,
-                Client.street,
-                Client.organisation_id,
-            )
-            .join(Client)
-            .where(Token.token_hash == hash_token(raw.strip()))
-        )
-    ).first()
-    if token is None:
-        raise AuthError(401, "UNAUTHENTICATED", "the token is not valid")
-    client = token
-    if token.revoked_at is not None:
-        raise AuthError(401, "UNAUTHENTICATED", "the token has been revoked")
-    if token.expires_at <= _now():
-        raise AuthError(401, "UNAUTHENTICATED", "the token has expired")
-    if not client.enabled:
-        raise AuthError(401, "UNAUTHENTICATED", "the client is disabled")
-    allowed = {Purpose(p) for p in client.purposes.split(",") if p}
-    names = ", ".join(sorted(p.value for p in allowed))
-    if not purpose:
-        raise AuthError(
-            400, "PURPOSE_REQUIRED", f"an 'X-Purpose' header is required: one of {names}"
-        )
-    try:
-        declared = Purpose(purpose.strip().upper())
-    except ValueError:
-        raise AuthError(
-            400, "UNKNOWN_PURPOSE", f"unknown purpose; this client may declare {names}"
-        ) from None
-    if declared not in allowed:
-        raise AuthError(
-            403,
-            "PURPOSE_NOT_ALLOWED",
-            f"this client may not declare {declared.value}; it may declare {names}",
-        )
-    kind = ClientKind(client.kind)
-    justification: str | None = None
-    if break_glass is not None and break_glass.strip():
-        if kind is not ClientKind.AGENCY:
-            raise AuthError(403, "BREAK_GLASS_NOT_ALLOWED", "only agencies may break the glass")
-        try:
-            justification = breakglass.check(breakglass.decode(break_glass))
-        except breakglass.JustificationProblem as problem:
-            raise AuthError(400, problem.code, problem.message) from None
-    return Principal(
-        client_id=client.client_id,
-        client_name=client.name,
-        kind=kind,
-        token_id=token.id,
-        purpose=declared,
-        department=Source(client.department) if client.department else None,
-        district=District(client.district) if client.district else None,
-        street=client.street,
-        organisation_id=client.organisation_id,
-        break_glass=justification,
-    )

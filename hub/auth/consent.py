@@ -2,7 +2,7 @@
 
 A consent names one charity organisation or any, a purpose and an expiry; withdrawal
 takes effect on the next request, because every read of the index checks for a live
-consent (``hub.index.search.in_reach``) rather than a cached list.
+consent (``hub.households.reach``) rather than a cached list.
 """
 
 from __future__ import annotations
@@ -15,10 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from hub.auth.policy import Reach
 from hub.auth.principal import Principal, Purpose
 from hub.db.models import Consent, IndexedHousehold
-from hub.index.search import reach_flag
+from hub.households.reach import Reach, flag
 
 
 class ConsentErrorCode(enum.Enum):
@@ -112,7 +111,7 @@ async def withdraw(
         async with sessions.begin() as session:
             found = (
                 await session.execute(
-                    select(Consent, reach_flag(reach, now).label("in_reach"))
+                    select(Consent, flag(reach, now).label("in_reach"))
                     .outerjoin(
                         IndexedHousehold, IndexedHousehold.household_id == Consent.household_id
                     )

@@ -7,7 +7,7 @@ import logging
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from hub.auth.clients import AuthError, authenticate
+from hub.auth.credentials import AuthError, authenticate
 from hub.door import send_error
 
 log = logging.getLogger(__name__)
@@ -54,15 +54,15 @@ class AuthGate:
         if self.development and is_ide_page(scope, headers):
             await self.app(scope, receive, send)
             return
-        sessions = scope["app"].state.resources.sessions
+        resources = scope["app"].state.resources
         try:
-            async with sessions() as session:
-                state["principal"] = await authenticate(
-                    session,
-                    authorization=headers.get("authorization"),
-                    purpose=headers.get(PURPOSE_HEADER),
-                    break_glass=_raw_header(scope, BREAK_GLASS_HEADER),
-                )
+            state["principal"] = await authenticate(
+                resources.sessions,
+                resources.credentials,
+                authorization=headers.get("authorization"),
+                purpose=headers.get(PURPOSE_HEADER),
+                break_glass=_raw_header(scope, BREAK_GLASS_HEADER),
+            )
         except AuthError as refusal:
             log.info(
                 "refused %s: %s (request %s)", scope["path"], refusal.code, state.get("request_id")

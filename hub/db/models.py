@@ -35,6 +35,10 @@ class IndexedHousehold(Base):
     upstream_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     fingerprint: Mapped[str] = mapped_column(String(64))
     synced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Kept on the row as well as in the child tables, so that one read gives a whole
+    # entry: members' ID numbers in household order, active categories, comma-separated.
+    member_ids: Mapped[str] = mapped_column(Text, default="")
+    categories: Mapped[str] = mapped_column(String(128), default="")
 
     __table_args__ = (Index("ix_household_index_district_street", "district", "street"),)
 

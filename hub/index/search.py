@@ -1,19 +1,23 @@
-"""Read the household index: lookups by household and by member, and filtered pages."""
+"""Read the household index: entries by household and by member, filtered pages, counts.
+
+Every read applies the caller's reach (``hub.households.reach``), so that a household out
+of reach looks exactly like one that does not exist; an entry is one row, so a lookup is
+one query whatever it finds.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, exists, false, func, or_, select, true
+from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
-from hub.auth.policy import Reach
-from hub.db.models import Consent, IndexedEnrollment, IndexedHousehold, IndexedMember
+from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember
+from hub.households.reach import Reach, conditions, flag
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,41 +47,6 @@ class Page:
     has_next_page: bool
 
 
-def in_reach(reach: Reach, now: datetime) -> list[ColumnElement[bool]]:
-    """The conditions a household must meet to be seen at all by a caller with ``reach``.
-
-    Every read of the index applies them, so that a household out of reach looks exactly
-    like one that does not exist, whichever way it is asked for.
-    """
-    if reach.nothing:
-        return [false()]
-    conditions: list[ColumnElement[bool]] = []
-    if reach.district is not None:
-        conditions.append(IndexedHousehold.district == reach.district.code)
-    if reach.street is not None:
-        conditions.append(IndexedHousehold.street == reach.street)
-    if reach.consent_organisation is not None:
-        conditions.append(
-            exists().where(
-                Consent.household_id == IndexedHousehold.household_id,
-                or_(
-                    Consent.organisation_id.is_(None),
-                    Consent.organisation_id == reach.consent_organisation,
-                ),
-                Consent.purpose == (reach.consent_purpose.value if reach.consent_purpose else ""),
-                Consent.granted_at <= now,
-                Consent.expires_at > now,
-                Consent.withdrawn_at.is_(None),
-            )
-        )
-    return conditions
-
-
-def reach_flag(reach: Reach, now: datetime) -> ColumnElement[bool]:
-    """``in_reach`` as one boolean column, so that one query tells in reach from out."""
-    return and_(true(), *in_reach(reach, now))
-
-
 @dataclass(frozen=True, slots=True)
 class Found:
     """The households of a lookup in reach, and those that exist out of reach."""
@@ -86,26 +55,53 @@ class Found:
     out_of_reach: set[str]
 
 
+# Plain rows rather than ORM objects: the index is read on every request, written only by sync.
+_COLUMNS = (
+    IndexedHousehold.household_id,
+    IndexedHousehold.district,
+    IndexedHousehold.street,
+    IndexedHousehold.hukou_type,
+    IndexedHousehold.categories,
+    IndexedHousehold.member_ids,
+    IndexedHousehold.last_reviewed_on,
+    IndexedHousehold.synced_at,
+)
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
+
+
+def _entry(row: Row[*tuple[Any, ...]]) -> IndexEntry:
+    return IndexEntry(
+        household_id=row.household_id,
+        district=District(row.district),
+        street=row.street,
+        hukou_type=HukouType(row.hukou_type),
+        categories=tuple(AssistanceCategory(c) for c in row.categories.split(",") if c),
+        member_id_numbers=tuple(m for m in row.member_ids.split(",") if m),
+        last_reviewed_on=row.last_reviewed_on,
+        synced_at=row.synced_at,
+    )
+
+
 async def entries_by_id(
     session: AsyncSession, ids: Sequence[str], *, reach: Reach, now: datetime
 ) -> Found:
     """The households among ``ids`` in reach, and which exist out of reach.
 
     One query answers both, so a household out of reach costs exactly what one that does
-    not exist costs: neither gets its members and categories read.
+    not exist costs.
     """
     if not ids:
         return Found({}, set())
     rows = (
         await session.execute(
-            select(*_COLUMNS, reach_flag(reach, now).label("in_reach")).where(
+            select(*_COLUMNS, flag(reach, now).label("in_reach")).where(
                 IndexedHousehold.household_id.in_(list(set(ids)))
             )
         )
     ).all()
-    shown = [row for row in rows if row.in_reach]
     return Found(
-        await _entries(session, shown), {row.household_id for row in rows if not row.in_reach}
+        {row.household_id: _entry(row) for row in rows if row.in_reach},
+        {row.household_id for row in rows if not row.in_reach},
     )
 
 
@@ -119,26 +115,12 @@ async def households_by_member(
         select(
             IndexedMember.id_number,
             IndexedMember.household_id,
-            reach_flag(reach, now).label("in_reach"),
+            flag(reach, now).label("in_reach"),
         )
         .join(IndexedHousehold, IndexedHousehold.household_id == IndexedMember.household_id)
         .where(IndexedMember.id_number.in_(list(set(id_numbers))))
     )
-    return {id_number: (household_id, bool(flag)) for id_number, household_id, flag in rows}
-
-
-# Plain rows rather than ORM objects: the index is read on every request, written only by sync.
-_COLUMNS = (
-    IndexedHousehold.household_id,
-    IndexedHousehold.district,
-    IndexedHousehold.street,
-    IndexedHousehold.hukou_type,
-    IndexedHousehold.last_reviewed_on,
-    IndexedHousehold.synced_at,
-)
-
-
-_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
+    return {id_number: (household_id, bool(shown)) for id_number, household_id, shown in rows}
 
 
 def _filtered(query: _S, where: HouseholdFilter) -> _S:
@@ -169,61 +151,20 @@ async def page(
     """A page of households in reach, in household-ID order, starting after the ID ``after``."""
     query = (
         _filtered(select(*_COLUMNS), where)
-        .where(*in_reach(reach, now))
+        .where(*conditions(reach, now))
         .order_by(IndexedHousehold.household_id)
         .limit(first + 1)
     )
     if after is not None:
         query = query.where(IndexedHousehold.household_id > after)
     rows = (await session.execute(query)).all()
-    entries = await _entries(session, rows[:first])
-    return Page(
-        entries=tuple(entries[r.household_id] for r in rows[:first]),
-        has_next_page=len(rows) > first,
-    )
+    return Page(entries=tuple(_entry(r) for r in rows[:first]), has_next_page=len(rows) > first)
 
 
 async def count(
     session: AsyncSession, *, where: HouseholdFilter, reach: Reach, now: datetime
 ) -> int:
     """How many households in reach match ``where``."""
-    base = _filtered(select(IndexedHousehold.household_id), where).where(*in_reach(reach, now))
+    base = _filtered(select(IndexedHousehold.household_id), where).where(*conditions(reach, now))
     total = await session.scalar(select(func.count()).select_from(base.subquery()))
     return total or 0
-
-
-async def _entries(
-    session: AsyncSession, rows: Sequence[Row[*tuple[Any, ...]]]
-) -> dict[str, IndexEntry]:
-    ids = [r.household_id for r in rows]
-    members: dict[str, list[str]] = defaultdict(list)
-    categories: dict[str, list[AssistanceCategory]] = defaultdict(list)
-    if ids:
-        for hid, id_number in await session.execute(
-            select(IndexedMember.household_id, IndexedMember.id_number)
-            .where(IndexedMember.household_id.in_(ids))
-            .order_by(IndexedMember.household_id, IndexedMember.position)
-        ):
-            members[hid].append(id_number)
-        for hid, category in await session.execute(
-            select(IndexedEnrollment.household_id, IndexedEnrollment.category)
-            .where(
-                IndexedEnrollment.household_id.in_(ids),
-                IndexedEnrollment.status == EnrollmentStatus.ACTIVE.value,
-            )
-            .order_by(IndexedEnrollment.household_id, IndexedEnrollment.category)
-        ):
-            categories[hid].append(AssistanceCategory(category))
-    return {
-        r.household_id: IndexEntry(
-            household_id=r.household_id,
-            district=District.from_code(r.district),
-            street=r.street,
-            hukou_type=HukouType(r.hukou_type),
-            categories=tuple(categories[r.household_id]),
-            member_id_numbers=tuple(members[r.household_id]),
-            last_reviewed_on=r.last_reviewed_on,
-            synced_at=r.synced_at,
-        )
-        for r in rows
-    }

@@ -81,6 +81,12 @@ def _apply(row: IndexedHousehold, household: Household, now: datetime) -> None:
     row.upstream_updated_at = household.updated_at
     row.fingerprint = fingerprint(household)
     row.synced_at = now
+    row.member_ids = ",".join(m.id_number for m in household.members)
+    row.categories = ",".join(
+        sorted(
+            {e.category.value for e in household.enrollments if e.status is EnrollmentStatus.ACTIVE}
+        )
+    )
 
 
 def _children(household: Household) -> list[IndexedMember | IndexedEnrollment]:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
 import strawberry
 
-from adapters import charity
 from adapters.charity import CharityAidKind, CharityOrganisationKind, CharityRecipient
+from adapters.vocabulary import Source
 from schema.enums import described
+from schema.policy import ID_NUMBER, RULES_VERSION, S, field, section
 
 described(
     CharityAidKind,
@@ -44,61 +44,33 @@ described(
 )
 
 
+@section(Source.CHARITY)
 @strawberry.type(description="One grant of charity aid (慈善救助) to a person or a household.")
 class CharityAidGiven:
-    id: str = strawberry.field(description="The federation's aid record number.")
-    id_number: str = strawberry.field(
-        description="ID number of the person aided, or of the head for household aid."
+    id: str = field(S, description="The federation's aid record number.")
+    beneficiary_id_number: str = field(
+        S,
+        ID_NUMBER,
+        name="idNumber",
+        description="ID number of the person aided, or of the head for household aid.",
     )
-    recipient: CharityRecipient = strawberry.field(description="A person or the household.")
-    organisation_id: str = strawberry.field(description="The giving organisation's ID.")
-    organisation_name: str = strawberry.field(
-        description="The giving organisation, e.g. 上海市慈善基金会."
-    )
-    project_id: str = strawberry.field(description="The charity project's ID.")
-    project_name: str = strawberry.field(description="The charity project, e.g. 慈善助学.")
-    kind: CharityAidKind = strawberry.field(description="What was given.")
-    amount: Decimal = strawberry.field(description="Amount or value in yuan.")
-    given_on: date = strawberry.field(description="Date given.")
-
-    @classmethod
-    def from_record(cls, a: charity.CharityAid) -> CharityAidGiven:
-        return cls(
-            id=a.id,
-            id_number=a.beneficiary_id_number,
-            recipient=a.recipient,
-            organisation_id=a.organisation_id,
-            organisation_name=a.organisation_name,
-            project_id=a.project_id,
-            project_name=a.project_name,
-            kind=a.kind,
-            amount=a.amount,
-            given_on=a.given_on,
-        )
+    recipient: CharityRecipient = field(S, description="A person or the household.")
+    organisation_id: str = field(S, description="The giving organisation's ID.")
+    organisation_name: str = field(S, description="The giving organisation, e.g. 上海市慈善基金会.")
+    project_id: str = field(S, description="The charity project's ID.")
+    project_name: str = field(S, description="The charity project, e.g. 慈善助学.")
+    kind: CharityAidKind = field(S, description="What was given.")
+    # Charities coordinate with each other, so they see the aid record in full.
+    amount: Decimal = field(S, description="Amount or value in yuan.")
+    given_on: date = field(S, description="Date given.")
 
 
+@section(Source.CHARITY)
 @strawberry.type(description="慈善: aid charities gave the household and its members.")
 class CharitySection:
-    aid: list[CharityAidGiven] = strawberry.field(
-        description="Every grant to the household or a member, most recent first."
+    aid: list[CharityAidGiven] = field(
+        S, description="Every grant to the household or a member, most recent first."
     )
-    total_amount: Decimal = strawberry.field(description="All charity aid in yuan.")
-    last_given_on: date | None = strawberry.field(
-        description="Date of the most recent grant, if any."
-    )
-
-    @classmethod
-    def from_records(
-        cls, member_ids: Sequence[str], records: Mapping[str, Sequence[charity.CharityAid]]
-    ) -> CharitySection:
-        # Household aid is listed under each member: keep it once.
-        unique: dict[str, charity.CharityAid] = {}
-        for member_id in member_ids:
-            for record in records.get(member_id, ()):
-                unique.setdefault(record.id, record)
-        ordered = sorted(unique.values(), key=lambda a: (a.given_on, a.id), reverse=True)
-        return cls(
-            aid=[CharityAidGiven.from_record(a) for a in ordered],
-            total_amount=sum((a.amount for a in ordered), Decimal(0)),
-            last_given_on=ordered[0].given_on if ordered else None,
-        )
+    total_amount: Decimal = field(S, description="All charity aid in yuan.")
+    last_given_on: date | None = field(S, description="Date of the most recent grant, if any.")
+    rules_version: str = field(S, description=RULES_VERSION)

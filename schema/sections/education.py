@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
@@ -10,8 +9,10 @@ import strawberry
 
 from adapters import education as edu
 from adapters.education import EducationAidKind, EducationDifficulty, SchoolStage
-from adapters.vocabulary import District
+from adapters.vocabulary import District, Source
+from hub.households import facts
 from schema.enums import described
+from schema.policy import AMOUNT, ID_NUMBER, RULES_VERSION, F, S, field, section
 
 described(
     SchoolStage,
@@ -49,94 +50,58 @@ described(
 )
 
 
+@section(Source.EDUCATION)
 @strawberry.type(description="One item of education aid (教育救助) for a school year.")
 class EducationAid:
-    kind: EducationAidKind = strawberry.field(description="The kind of aid.")
-    amount: Decimal | None = strawberry.field(
-        description="Amount in yuan; null for a service without payment (送教上门)."
+    kind: EducationAidKind = field(F, description="The kind of aid.")
+    amount: Decimal | None = field(
+        F, AMOUNT, description="Amount in yuan; null for a service without payment (送教上门)."
     )
-    school_year: str = strawberry.field(description="School year (学年), e.g. 2026-2027.")
-    paid_on: date = strawberry.field(description="Date paid or granted.")
-
-    @classmethod
-    def from_record(cls, a: edu.EducationAid) -> EducationAid:
-        return cls(kind=a.kind, amount=a.amount, school_year=a.school_year, paid_on=a.paid_on)
+    school_year: str = field(F, description="School year (学年), e.g. 2026-2027.")
+    paid_on: date = field(F, description="Date paid or granted.")
 
 
+def _aid_total(root: edu.StudentRecord) -> Decimal:
+    return facts.student_aid_total(root)
+
+
+@section(Source.EDUCATION)
 @strawberry.type(description="A household member who is a student (在籍学生).")
 class EducationStudent:
-    id_number: str = strawberry.field(description="Citizen ID number (公民身份号码).")
-    student_number: str = strawberry.field(description="Student registration number (学籍号).")
-    stage: SchoolStage = strawberry.field(description="Stage of education (学段).")
-    grade: int = strawberry.field(description="Year within the stage (年级), from 1.")
-    school_name: str = strawberry.field(description="School name (学校名称).")
-    school_district: District = strawberry.field(description="District the school is in.")
-    enrolled_on: date = strawberry.field(description="Date of entry to the stage (入学日期).")
-    difficulty: EducationDifficulty | None = strawberry.field(
-        description="家庭经济困难认定: recognised difficulty level; null if not recognised."
+    id_number: str = field(S, ID_NUMBER, description="Citizen ID number (公民身份号码).")
+    student_number: str = field(F, description="Student registration number (学籍号).")
+    stage: SchoolStage = field(S, description="Stage of education (学段).")
+    grade: int = field(F, description="Year within the stage (年级), from 1.")
+    school_name: str = field(F, description="School name (学校名称).")
+    school_district: District = field(F, description="District the school is in.")
+    enrolled_on: date = field(F, description="Date of entry to the stage (入学日期).")
+    difficulty: EducationDifficulty | None = field(
+        S, description="家庭经济困难认定: recognised difficulty level; null if not recognised."
     )
-    difficulty_school_year: str | None = strawberry.field(
-        description="School year the difficulty is recognised for (认定学年)."
+    difficulty_school_year: str | None = field(
+        F, description="School year the difficulty is recognised for (认定学年)."
     )
-    aid: list[EducationAid] = strawberry.field(
-        description="Education aid in this and the previous school year, oldest first."
+    aid: list[EducationAid] = field(
+        F, description="Education aid in this and the previous school year, oldest first."
     )
-    aid_total: Decimal = strawberry.field(description="Cash aid listed, in yuan.")
-
-    @classmethod
-    def from_record(cls, s: edu.StudentRecord) -> EducationStudent:
-        return cls(
-            id_number=s.id_number,
-            student_number=s.student_number,
-            stage=s.stage,
-            grade=s.grade,
-            school_name=s.school_name,
-            school_district=s.school_district,
-            enrolled_on=s.enrolled_on,
-            difficulty=s.difficulty,
-            difficulty_school_year=s.difficulty_school_year,
-            aid=[EducationAid.from_record(a) for a in s.aid],
-            aid_total=_cash(s.aid),
-        )
+    aid_total: Decimal = field(
+        S, AMOUNT, description="Cash aid listed, in yuan.", resolver=_aid_total
+    )
 
 
-# Enum order is most severe first.
-_SEVERITY = list(EducationDifficulty)
-
-
+@section(Source.EDUCATION)
 @strawberry.type(description="What the education bureau (教育) holds about the household.")
 class EducationSection:
-    students: list[EducationStudent] = strawberry.field(
-        description="Members who are students, in household order."
+    students: list[EducationStudent] = field(
+        S, description="Members who are students, in household order."
     )
-    difficulty: EducationDifficulty | None = strawberry.field(
-        description="The most severe difficulty recognised for any student; null if none."
+    difficulty: EducationDifficulty | None = field(
+        S, description="The most severe difficulty recognised for any student; null if none."
     )
-    aid_total: Decimal = strawberry.field(
-        description="Cash education aid to all students, this and last school year, yuan."
+    aid_total: Decimal = field(
+        S,
+        AMOUNT,
+        description="Cash education aid to all students, this and last school year, yuan.",
     )
-    home_teaching: bool = strawberry.field(
-        description="Whether any student is taught at home (送教上门)."
-    )
-
-    @classmethod
-    def from_records(
-        cls, member_ids: Sequence[str], records: Mapping[str, Sequence[edu.StudentRecord]]
-    ) -> EducationSection:
-        # A student's record is listed under their own ID number; take it once.
-        found = list(
-            dict.fromkeys(r for i in dict.fromkeys(member_ids) for r in records.get(i, ()))
-        )
-        levels = [s.difficulty for s in found if s.difficulty is not None]
-        return cls(
-            students=[EducationStudent.from_record(s) for s in found],
-            difficulty=min(levels, key=_SEVERITY.index) if levels else None,
-            aid_total=sum((_cash(s.aid) for s in found), Decimal("0.00")),
-            home_teaching=any(
-                a.kind is EducationAidKind.HOME_TEACHING for s in found for a in s.aid
-            ),
-        )
-
-
-def _cash(aid: Sequence[edu.EducationAid]) -> Decimal:
-    return sum((a.amount for a in aid if a.amount is not None), Decimal("0.00"))
+    home_teaching: bool = field(S, description="Whether any student is taught at home (送教上门).")
+    rules_version: str = field(S, description=RULES_VERSION)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 
 import strawberry
 
-from adapters import housing
 from adapters.housing import HousingTenure
-from adapters.vocabulary import District
+from adapters.vocabulary import District, Source
 from schema.enums import described
+from schema.policy import ADDRESS, AMOUNT, ID_NUMBER, RULES_VERSION, F, S, field, section
 
 described(
     HousingTenure,
@@ -25,71 +24,62 @@ described(
 )
 
 
+@section(Source.HOUSING)
 @strawberry.type(description="廉租住房: low-rent housing assistance, a monthly rent subsidy.")
 class LowRentHousing:
-    since: date = strawberry.field(description="When the assistance started.")
-    monthly_rent_subsidy: Decimal = strawberry.field(
-        description="租金补贴: monthly rent subsidy in yuan."
+    since: date = field(S, description="When the assistance started.")
+    monthly_rent_subsidy: Decimal = field(
+        S, AMOUNT, description="租金补贴: monthly rent subsidy in yuan."
     )
 
-    @classmethod
-    def from_record(cls, r: housing.LowRentHousing) -> LowRentHousing:
-        return cls(since=r.since, monthly_rent_subsidy=r.monthly_rent_subsidy)
 
-
+@section(Source.HOUSING)
 @strawberry.type(description="农村危旧房改造: a subsidy to renovate a dilapidated rural house.")
 class RuralRenovation:
-    year: int = strawberry.field(description="Year the renovation was subsidised.")
-    amount: Decimal = strawberry.field(description="One-off subsidy in yuan.")
-
-    @classmethod
-    def from_record(cls, r: housing.RuralRenovation) -> RuralRenovation:
-        return cls(year=r.year, amount=r.amount)
+    year: int = field(S, description="Year the renovation was subsidised.")
+    amount: Decimal = field(S, AMOUNT, description="One-off subsidy in yuan.")
 
 
+@section(Source.HOUSING)
 @strawberry.type(description="A dwelling (住房) as the housing bureau records it.")
 class Dwelling:
-    dwelling_id: str = strawberry.field(
-        description="The housing bureau's dwelling number (not the civil-affairs household ID)."
+    dwelling_id: str = field(
+        F, description="The housing bureau's dwelling number (not the civil-affairs household ID)."
     )
-    district: District = strawberry.field(description="District (区) the dwelling is in.")
-    address: str = strawberry.field(description="Address as the housing bureau records it.")
-    floor_area: Decimal = strawberry.field(description="建筑面积: floor area in square metres.")
-    tenure: HousingTenure = strawberry.field(description="How the household holds the dwelling.")
-    occupant_id_numbers: list[str] = strawberry.field(
-        description="Citizen ID numbers of everyone the bureau records as living there."
+    district: District = field(S, description="District (区) the dwelling is in.")
+    address: str = field(S, ADDRESS, description="Address as the housing bureau records it.")
+    floor_area: Decimal = field(S, description="建筑面积: floor area in square metres.")
+    tenure: HousingTenure = field(S, description="How the household holds the dwelling.")
+    occupants: list[str] = field(
+        F,
+        ID_NUMBER,
+        name="occupantIdNumbers",
+        description="Citizen ID numbers of everyone the bureau records as living there.",
     )
-    low_rent_housing: LowRentHousing | None = strawberry.field(
-        description="廉租住房: low-rent housing assistance, if any."
+    low_rent: LowRentHousing | None = field(
+        S, name="lowRentHousing", description="廉租住房: low-rent housing assistance, if any."
     )
-    rural_renovations: list[RuralRenovation] = strawberry.field(
-        description="农村危旧房改造: renovation subsidies granted for the dwelling."
+    renovations: list[RuralRenovation] = field(
+        S,
+        name="ruralRenovations",
+        description="农村危旧房改造: renovation subsidies granted for the dwelling.",
     )
 
-    @classmethod
-    def from_record(cls, d: housing.Dwelling) -> Dwelling:
-        return cls(
-            dwelling_id=d.dwelling_id,
-            district=d.district,
-            address=d.address,
-            floor_area=d.floor_area,
-            tenure=d.tenure,
-            occupant_id_numbers=list(d.occupants),
-            low_rent_housing=LowRentHousing.from_record(d.low_rent) if d.low_rent else None,
-            rural_renovations=[RuralRenovation.from_record(r) for r in d.renovations],
-        )
 
-
+@section(Source.HOUSING)
 @strawberry.type(description="What the housing bureau (住房) holds about the household.")
 class HousingSection:
-    dwellings: list[Dwelling] = strawberry.field(
-        description="Dwellings where any member lives, each once, in member order."
+    dwellings: list[Dwelling] = field(
+        S, description="Dwellings where any member lives, each once, in member order."
     )
-
-    @classmethod
-    def from_records(
-        cls, member_ids: Sequence[str], records: Mapping[str, Sequence[housing.Dwelling]]
-    ) -> HousingSection:
-        # A shared dwelling is listed under each member; show it once.
-        unique = {d.dwelling_id: d for m in member_ids for d in records.get(m, ())}
-        return cls(dwellings=[Dwelling.from_record(d) for d in unique.values()])
+    floor_area_per_person: Decimal | None = field(
+        S,
+        description="Floor area per member of the dwelling most members live in, square "
+        "metres; null if the bureau knows no dwelling.",
+    )
+    hardship: bool = field(
+        S,
+        description="住房困难: floor area per person under the rules' line, and no low-rent "
+        "housing (廉租住房).",
+    )
+    rules_version: str = field(S, description=RULES_VERSION)

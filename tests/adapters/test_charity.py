@@ -13,7 +13,6 @@ from adapters.charity import (
 from adapters.records import age_on
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, Source
-from schema.sections.charity import CharitySection
 from tests.adapters.conftest import assert_bad_upstream_data, holdings, mocked, serving
 
 SOURCE = Source.CHARITY
@@ -166,42 +165,3 @@ async def test_about_a_fifth_of_households_are_aided_the_poorest_far_more(large)
     assert sum(share[True]) / len(share[True]) > 2 * sum(share[False]) / len(share[False])
     kinds = {a.kind for records in everyone.values() for a in records}
     assert kinds == set(CharityAidKind)
-
-
-def test_the_section_lists_household_aid_once_newest_first():
-    household = CharityAid(
-        "ca1",
-        HEAD,
-        CharityRecipient.HOUSEHOLD,
-        (HEAD, SPOUSE),
-        "scf",
-        "上海市慈善基金会",
-        "scf_ltx",
-        "蓝天下的至爱",
-        CharityAidKind.CASH,
-        Decimal("800.00"),
-        date(2025, 1, 20),
-    )
-    personal = CharityAid(
-        "ca2",
-        SPOUSE,
-        CharityRecipient.PERSON,
-        (),
-        "scf",
-        "上海市慈善基金会",
-        "scf_axjh",
-        "安心计划",
-        CharityAidKind.MEDICAL,
-        Decimal("5200.50"),
-        date(2025, 6, 3),
-    )
-    section = CharitySection.from_records(
-        [HEAD, SPOUSE], {HEAD: [household], SPOUSE: [household, personal]}
-    )
-    assert [(a.id, a.id_number) for a in section.aid] == [("ca2", SPOUSE), ("ca1", HEAD)]
-    assert section.total_amount == Decimal("6000.50")
-    assert section.last_given_on == date(2025, 6, 3)
-    empty = CharitySection.from_records([HEAD], {})
-    assert empty.aid == []
-    assert empty.total_amount == 0
-    assert empty.last_given_on is None

@@ -17,7 +17,6 @@ from adapters.registry import Adapters
 from adapters.sandbox.education import STAGE_AGES, students
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, Source
-from schema.sections.education import EducationSection
 from tests.adapters.conftest import assert_bad_upstream_data, mocked
 from tests.conftest import sandbox_url
 
@@ -196,40 +195,3 @@ def test_only_school_age_members_appear_and_most_recognised_students_get_aid(
     recognised = [s for s in expected.values() if s.difficulty is not None]
     helped = [s for s in recognised if any(a.amount for a in s.aid)]
     assert len(helped) == len(recognised) > 0
-
-
-def _student(
-    id_number: str, *aid: EducationAid, difficulty: EducationDifficulty | None = None
-) -> StudentRecord:
-    return StudentRecord(
-        id_number,
-        "G" + id_number,
-        date(2015, 1, 1),
-        SchoolStage.PRIMARY,
-        6,
-        "上海市黄浦区小东门小学",
-        District.HUANGPU,
-        date(2021, 9, 1),
-        difficulty,
-        "2026-2027" if difficulty else None,
-        aid,
-    )
-
-
-def test_the_section_takes_each_student_once_and_adds_up_cash_aid():
-    grant = EducationAid(
-        EducationAidKind.LIVING_SUBSIDY, Decimal("1500.00"), "2026-2027", date(2026, 10, 20)
-    )
-    visit = EducationAid(EducationAidKind.HOME_TEACHING, None, "2026-2027", date(2026, 9, 1))
-    elder = _student("A", grant, grant, difficulty=EducationDifficulty.DIFFICULT)
-    younger = _student("B", visit, difficulty=EducationDifficulty.ESPECIALLY_DIFFICULT)
-    section = EducationSection.from_records(
-        ["P", "A", "B", "A"], {"P": [], "A": [elder], "B": [younger], "X": [_student("X")]}
-    )
-    assert [s.id_number for s in section.students] == ["A", "B"]
-    assert section.aid_total == Decimal("3000.00")
-    assert section.students[1].aid_total == 0
-    assert section.difficulty is EducationDifficulty.ESPECIALLY_DIFFICULT
-    assert section.home_teaching is True
-    empty = EducationSection.from_records(["P"], {"P": []})
-    assert (empty.students, empty.difficulty, empty.home_teaching) == ([], None, False)

@@ -15,7 +15,6 @@ from adapters.emergency_management import (
 )
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import District, Source
-from schema.sections.disaster import DisasterSection
 from tests.adapters.conftest import assert_bad_upstream_data, holdings, mocked
 
 SOURCE = Source.EMERGENCY_MANAGEMENT
@@ -154,41 +153,3 @@ async def test_a_fire_hits_a_single_household_in_its_own_district(large):
                 assert r.event.districts == (r.district,)
     assert fires, "expected some house fires in 1,500 households"
     assert all(len(heads) == 1 for heads in fires.values())
-
-
-def test_the_section_lists_each_household_event_once_newest_first():
-    event = DisasterEvent("E1", DisasterType.FLOOD, "洪涝", date(2024, 6, 21), (District.QINGPU,))
-    later = DisasterEvent("E2", DisasterType.FIRE, "火灾", date(2025, 3, 2), (District.QINGPU,))
-    flood = DisasterRecord(
-        event,
-        HEAD,
-        (HEAD, SPOUSE),
-        District.QINGPU,
-        Damage.MINOR,
-        (ReliefPayment(Stage.EMERGENCY, Decimal(500), date(2024, 6, 23)),),
-    )
-    fire = DisasterRecord(
-        later,
-        HEAD,
-        (HEAD, SPOUSE),
-        District.QINGPU,
-        Damage.SEVERE,
-        (
-            ReliefPayment(Stage.EMERGENCY, Decimal(3000), date(2025, 3, 4)),
-            ReliefPayment(Stage.TRANSITIONAL, Decimal(1500), date(2025, 3, 15)),
-        ),
-    )
-    section = DisasterSection.from_records(
-        [HEAD, SPOUSE, CHILD], {HEAD: [flood, fire], SPOUSE: [flood, fire], CHILD: []}
-    )
-    assert [i.event.id for i in section.impacts] == ["E2", "E1"]
-    assert section.total_relief == Decimal(5000)
-    assert section.last_disaster_on == date(2025, 3, 2)
-    assert [p.stage for p in section.impacts[0].relief] == [
-        Stage.EMERGENCY,
-        Stage.TRANSITIONAL,
-    ]
-    empty = DisasterSection.from_records([CHILD], {CHILD: []})
-    assert empty.impacts == []
-    assert empty.total_relief == 0
-    assert empty.last_disaster_on is None

@@ -16,7 +16,6 @@ from adapters.records import age_on
 from adapters.sandbox.health_insurance import CLAIMS_FROM, FULL_SUBSIDY, insured_persons
 from adapters.sandbox.population import AS_OF, Population
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, Source
-from schema.sections.medical import MedicalSection
 from tests.adapters.conftest import UNKNOWN, assert_bad_upstream_data, mocked
 
 SOURCE = Source.HEALTH_INSURANCE
@@ -211,59 +210,3 @@ def test_nearly_everyone_is_insured_and_recipients_mostly_as_residents(
     ]
     residents = [r for r in recipients if r.scheme is MedicalScheme.RESIDENT]
     assert len(residents) > 0.8 * len(recipients)
-
-
-def _record(
-    id_number: str, *claims: MedicalClaim, assistance: Decimal = Decimal(0)
-) -> MedicalRecord:
-    payments = (
-        (
-            MedicalAssistancePayment(
-                date(2026, 1, 2), MedicalAssistanceKind.INPATIENT, assistance, None
-            ),
-        )
-        if assistance
-        else ()
-    )
-    return MedicalRecord(
-        id_number,
-        MedicalScheme.RESIDENT,
-        date(2020, 1, 1),
-        2026,
-        Decimal("880.00"),
-        Decimal("880.00"),
-        claims,
-        payments,
-    )
-
-
-def test_the_section_adds_up_the_members_once_and_lists_the_uninsured():
-    stay = MedicalClaim(
-        "S1",
-        date(2026, 1, 2),
-        MedicalClaimKind.INPATIENT,
-        Decimal("50000.00"),
-        Decimal("35000.50"),
-        True,
-    )
-    visit = MedicalClaim(
-        "S2",
-        date(2026, 2, 3),
-        MedicalClaimKind.OUTPATIENT,
-        Decimal("300.00"),
-        Decimal("180.00"),
-        False,
-    )
-    mother = _record("A", stay, assistance=Decimal("12000.00"))
-    child = _record("B", visit)
-    section = MedicalSection.from_records(
-        ["A", "B", "C", "A"], {"A": [mother], "B": [child], "C": [], "D": [_record("D", stay)]}
-    )
-    assert [p.id_number for p in section.insured] == ["A", "B"]
-    assert section.uninsured_id_numbers == ["C"]
-    assert section.total_cost == Decimal("50300.00")
-    assert section.total_out_of_pocket == Decimal("15119.50")
-    assert section.total_assistance == Decimal("12000.00")
-    assert section.serious_illness is True
-    assert section.insured[0].personal_premium == 0
-    assert section.insured[0].claims[0].out_of_pocket == Decimal("14999.50")

@@ -17,7 +17,6 @@ from adapters.vocabulary import (
     HukouType,
     Source,
 )
-from schema.sections.housing import HousingSection
 from tests.adapters.conftest import UNKNOWN, assert_bad_upstream_data, mocked
 
 SOURCE = Source.HOUSING
@@ -166,28 +165,3 @@ async def test_dwellings_agree_with_civil_affairs_across_the_population(
     low_rent = sum(d.low_rent is not None for d in dwellings)
     assert 0 < low_rent < len(population) / 3  # assistance is the exception
     assert any(d.renovations for d in dwellings)
-
-
-def test_the_section_shows_a_shared_dwelling_once_in_member_order():
-    def dwelling(dwelling_id: str, *occupants: str) -> Dwelling:
-        return Dwelling(
-            dwelling_id=dwelling_id,
-            district=District.HONGKOU,
-            address="x",
-            floor_area=Decimal("41.5"),
-            tenure=HousingTenure.PRIVATE_RENTAL,
-            occupants=occupants,
-            renovations=(),
-            low_rent=LowRentHousing(date(2024, 1, 1), Decimal("960.00")),
-        )
-
-    home, lodging, elsewhere = dwelling("FW2", A, B), dwelling("FW1", C), dwelling("FW9", OTHER)
-    section = HousingSection.from_records(
-        [A, B, C, D], {A: [home], B: [home], C: [lodging], D: [], OTHER: [elsewhere]}
-    )
-    assert [d.dwelling_id for d in section.dwellings] == ["FW2", "FW1"]
-    assert section.dwellings[0].occupant_id_numbers == [A, B]
-    assert section.dwellings[0].floor_area == Decimal("41.5")
-    assert section.dwellings[0].low_rent_housing is not None
-    assert section.dwellings[0].low_rent_housing.monthly_rent_subsidy == Decimal("960.00")
-    assert HousingSection.from_records([D], {D: []}).dwellings == []

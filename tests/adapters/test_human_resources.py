@@ -6,19 +6,21 @@ from statistics import mean
 import httpx
 import pytest
 
+from adapters.cache import Freshness
 from adapters.human_resources import (
     EmploymentRecord,
     EmploymentService,
     EmploymentServiceKind,
     EmploymentStatus,
-    WageBand,
 )
 from adapters.records import age_on
 from adapters.registry import Adapters
 from adapters.sandbox.human_resources import build_records, retirement_age
-from adapters.sandbox.population import AS_OF, Population
+from adapters.sandbox.population import AS_OF, AS_OF_TIME, Population
 from adapters.vocabulary import AssistanceCategory, HukouType, Source, WorkAbility
-from schema.sections.employment import EmploymentSection
+from hub.households import facts
+from hub.households.facts import Part
+from hub.rules import load as load_rules
 from tests.adapters.conftest import UNKNOWN, assert_bad_upstream_data, mocked
 from tests.conftest import sandbox_url
 
@@ -207,6 +209,8 @@ async def test_unstable_income_and_zero_employment_households_show_up(
     adapters: Adapters, population: Population
 ):
     result = await adapters[SOURCE].fetch([m.id_number for m in population.members()])
+    rules = load_rules()
+    rule = rules.zero_employment
     jobless: dict[bool, list[bool]] = {True: [], False: []}
     zero_employment = 0
     for h in population.households:
@@ -214,38 +218,27 @@ async def test_unstable_income_and_zero_employment_households_show_up(
             e.category is AssistanceCategory.MINIMUM_LIVING and not e.income_stable
             for e in h.enrollments
         )
-        records = [r for m in h.members for r in result[m.id_number]]
         for m in h.members:
             if m.work_ability is WorkAbility.FULL and age_on(m.birth_date, AS_OF) >= 18:
                 (r,) = result[m.id_number]
                 if r.status is not E.RETIRED:
                     jobless[unstable].append(r.status is not E.EMPLOYED)
-        able = any(
-            m.work_ability is not WorkAbility.NONE
-            and 16 <= age_on(m.birth_date, AS_OF) < retirement_age(m.sex)
+        # 零就业家庭 as the rules define it: members of working age able to work (civil
+        # affairs) and in the labour force (working or registered as seeking work), none
+        # of them working.
+        statuses = [
+            r.status
             for m in h.members
-        )
-        if able and not any(r.status in WORKING for r in records):
-            zero_employment += 1
-            section = EmploymentSection.from_records([m.id_number for m in h.members], result)
-            registered = any(r.status is E.REGISTERED_UNEMPLOYED for r in records)
-            assert section.zero_employment == registered
+            if m.work_ability is not WorkAbility.NONE
+            and rule.working_age_from <= age_on(m.birth_date, AS_OF) <= rule.working_age_to
+            for r in result[m.id_number]
+            if r.status in (*rule.employed_statuses, E.REGISTERED_UNEMPLOYED)
+        ]
+        expected = bool(statuses) and not any(s in rule.employed_statuses for s in statuses)
+        keys = tuple(m.id_number for m in h.members)
+        part = Part(SOURCE, keys, {k: result[k] for k in keys}, Freshness.LIVE, AS_OF_TIME, 0.0)
+        judged = facts.employment(part, h, rules, AS_OF)
+        assert judged.zero_employment is expected, h.id
+        zero_employment += expected
     assert mean(jobless[True]) > mean(jobless[False])
     assert 0 < zero_employment < len(population) / 2
-
-
-def test_the_section_lists_members_once_in_order_and_flags_zero_employment():
-    def record(id_number: str, status: EmploymentStatus) -> EmploymentRecord:
-        band = WageBand.BELOW_MINIMUM if status in WORKING else None
-        return EmploymentRecord(id_number, status, band, 0, None, None, None, ())
-
-    head, spouse = record(A, E.REGISTERED_UNEMPLOYED), record(B, E.NOT_IN_LABOUR_FORCE)
-    records = {B: [spouse], A: [head], UNKNOWN: []}
-    section = EmploymentSection.from_records([A, B, UNKNOWN, A], records)
-    assert [p.id_number for p in section.members] == [A, B]
-    assert [p.status for p in section.members] == [E.REGISTERED_UNEMPLOYED, E.NOT_IN_LABOUR_FORCE]
-    assert section.zero_employment
-    working = {**records, B: [record(B, E.FLEXIBLE)]}
-    assert not EmploymentSection.from_records([A, B], working).zero_employment
-    nobody_seeking = {B: [spouse]}
-    assert not EmploymentSection.from_records([A, B], nobody_seeking).zero_employment

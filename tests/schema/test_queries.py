@@ -7,7 +7,7 @@ from adapters import idnumber
 from adapters.records import age_on
 from adapters.sandbox.population import Population
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, Source
-from schema.context import SHANGHAI
+from hub.households.service import SHANGHAI
 from tests.conftest import SIZE, faults
 
 EXAMPLE = """{ households(first: 3) { totalCount edges { node { id district members {

@@ -46,6 +46,7 @@ def statements(hub_app: Any) -> Iterator[list[str]]:
 
 
 async def _work(hub_app: Any, hub_sessions: Any, ask: Any) -> tuple[Any, list[str], int]:
+    await ask()  # the same state for both: the caller's token is known to the worker
     before = len(await audit_entries(hub_sessions))
     with statements(hub_app) as seen:
         answer = await ask()
