@@ -25,6 +25,7 @@ from adapters.housing import HousingAdapter
 from adapters.http import SourceClient
 from adapters.human_resources import HumanResourcesAdapter
 from adapters.resilience import Clock, Policy
+from adapters.transports import Wire
 from adapters.vocabulary import Source
 
 ADAPTER_TYPES: dict[Source, Callable[[SourceClient], Adapter[Any]]] = {
@@ -52,7 +53,7 @@ class Adapters:
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
+        client: Wire | httpx.AsyncClient,
         configs: Mapping[Source, AdapterConfig],
         *,
         clock: Clock = time.monotonic,

@@ -1,14 +1,16 @@
 """Reading request bodies as JSON, with a cap on how deeply they nest.
 
-A ``variables`` value nested 100,000 arrays deep makes the parser (or, a little less
-deep, everything that walks the value afterwards) recurse until Python gives up; such
-a body is refused as a client error instead.
+A ``variables`` value nested 100,000 arrays deep makes a parser (or, a little less deep,
+everything that walks the value afterwards) recurse until Python gives up; such a body
+is refused as a client error instead. Parsing is orjson's: several times faster than the
+standard library's on the hub's bodies, and it refuses more than 1024 levels itself.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 
 class JsonTooDeep(ValueError):
@@ -18,12 +20,16 @@ class JsonTooDeep(ValueError):
 def loads_limited(data: str | bytes, max_depth: int) -> Any:
     """``data`` parsed as JSON; ``JsonTooDeep`` if arrays and objects nest past ``max_depth``.
 
-    Syntax errors are ``json.JSONDecodeError``, as from ``json.loads``.
+    Syntax errors are ``json.JSONDecodeError`` (orjson's is a subclass), as from
+    ``json.loads``.
     """
     try:
-        value = json.loads(data)
-    except RecursionError:
-        raise JsonTooDeep(_message(max_depth)) from None
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        # orjson stops at 1024 levels by itself; that is a depth error too.
+        if "depth limit" in str(exc):
+            raise JsonTooDeep(_message(max_depth)) from None
+        raise
     if depth_exceeds(value, max_depth):
         raise JsonTooDeep(_message(max_depth))
     return value

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.registry import AdapterConfig, Adapters
-from adapters.transports import make_transport
+from adapters.transports import HttpxWire, Wire, make_wire
 from adapters.vocabulary import Source
 from hub.audit import AuditWriter
 from hub.auth.credentials import CredentialCache
@@ -32,7 +32,7 @@ class Resources:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    http: httpx.AsyncClient
+    wire: Wire
     adapters: Adapters
     audit: AuditWriter
     keys: Keys
@@ -46,7 +46,11 @@ class Resources:
     ) -> Resources:
         """Build everything; ``transport`` replaces the network (tests, in-process stand-ins)."""
         engine = create_engine(settings.database_url)
-        http = httpx.AsyncClient(transport=transport or make_transport(settings.http_transport))
+        wire = (
+            HttpxWire(httpx.AsyncClient(transport=transport))
+            if transport is not None
+            else make_wire(settings.http_transport)
+        )
         sessions = session_factory(engine)
         revocations = watch(settings.database_url)
         return cls(
@@ -59,8 +63,8 @@ class Resources:
             rules=load(settings.rules_file),
             revocations=revocations,
             credentials=CredentialCache(revocations, ttl=settings.credential_cache_ttl),
-            http=http,
-            adapters=Adapters(http, adapter_configs(settings)),
+            wire=wire,
+            adapters=Adapters(wire, adapter_configs(settings)),
         )
 
     async def start(self) -> None:
@@ -69,5 +73,5 @@ class Resources:
 
     async def aclose(self) -> None:
         await self.revocations.aclose()
-        await self.http.aclose()
+        await self.wire.aclose()
         await self.engine.dispose()

@@ -112,9 +112,9 @@ async def _until_refused(client: httpx.AsyncClient, headers: dict[str, str]) -> 
 
 
 async def test_revoking_a_token_reaches_every_worker(
-    hub_app, settings: Settings, database_url: str
+    hub_app, settings: Settings, database_url: str, transport
 ):
-    other = create_app(settings, transport=hub_app.state.resources.http._transport)
+    other = create_app(settings, transport=transport)
     async with other.router.lifespan_context(other):
         workers = [
             httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")
