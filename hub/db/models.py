@@ -28,7 +28,7 @@ class IndexedHousehold(Base):
     __tablename__ = "household_index"
 
     household_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    district: Mapped[str] = mapped_column(String(6), index=True)
+    district: Mapped[str] = mapped_column(String(6))
     street: Mapped[str] = mapped_column(String(64))
     hukou_type: Mapped[str] = mapped_column(String(8))
     last_reviewed_on: Mapped[date | None] = mapped_column(Date)
@@ -40,7 +40,12 @@ class IndexedHousehold(Base):
     member_ids: Mapped[str] = mapped_column(Text, default="")
     categories: Mapped[str] = mapped_column(String(128), default="")
 
-    __table_args__ = (Index("ix_household_index_district_street", "district", "street"),)
+    # Pages are in household-ID order within a district or a street: each index serves
+    # one such filter as a range scan that stops at the page's end.
+    __table_args__ = (
+        Index("ix_household_index_district_id", "district", "household_id"),
+        Index("ix_household_index_district_street_id", "district", "street", "household_id"),
+    )
 
 
 class IndexedMember(Base):
@@ -69,7 +74,9 @@ class IndexedEnrollment(Base):
     income_stable: Mapped[bool] = mapped_column(Boolean)
     last_reviewed_on: Mapped[date | None] = mapped_column(Date)
 
-    __table_args__ = (Index("ix_household_index_enrollment_category", "category", "status"),)
+    __table_args__ = (
+        Index("ix_household_index_enrollment_category_id", "category", "status", "household_id"),
+    )
 
 
 class SyncCursor(Base):
