@@ -131,6 +131,13 @@ def _decimal(value: Any) -> Decimal:
         raise ValueError(f"not an amount: {value!r}") from None
 
 
+def _amount(value: Any) -> Decimal:
+    amount = _decimal(value)
+    if not amount.is_finite() or amount < 0:
+        raise ValueError("not an amount")
+    return amount
+
+
 def _member(item: dict[str, Any]) -> Member:
     grade = item.get("disabilityGrade")
     if grade is not None and int(grade) not in (1, 2, 3, 4):
@@ -161,6 +168,9 @@ def _enrollment(item: dict[str, Any]) -> Enrollment:
 
 
 def _household(item: dict[str, Any]) -> Household:
+    # A department that does not yet report assessed income leaves both fields out.
+    income = item.get("assessedMonthlyIncome")
+    assessed_on = item.get("incomeAssessedOn")
     return Household(
         id=str(item["householdId"]),
         district=District.from_code(item["regionCode"]),
@@ -170,4 +180,6 @@ def _household(item: dict[str, Any]) -> Household:
         members=tuple(_member(m) for m in item["members"]),
         enrollments=tuple(_enrollment(e) for e in item["assistance"]),
         updated_at=_datetime(item["updatedAt"]),
+        assessed_monthly_income=None if income is None else _amount(income),
+        income_assessed_on=None if assessed_on is None else date.fromisoformat(assessed_on),
     )

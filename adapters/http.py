@@ -149,7 +149,6 @@ class SourceClient:
                         params=params,
                         body=body,
                         headers=self._headers,
-                        timeout=timeout,
                     )
         except (TimeoutError, WireTimeout):
             raise SourceTimeout(self.source, f"no answer within {timeout:g}s") from None

@@ -55,7 +55,12 @@ class Enrollment:
 
 @dataclass(frozen=True, slots=True)
 class Household:
-    """A civil-affairs household: members, place and assistance enrollments."""
+    """A civil-affairs household: members, place and assistance enrollments.
+
+    ``assessed_monthly_income`` is the household's monthly income in yuan as civil affairs
+    last assessed it (核定收入), on ``income_assessed_on``; both are None when the
+    department holds no assessment.
+    """
 
     id: str
     district: District
@@ -65,6 +70,8 @@ class Household:
     members: tuple[Member, ...]
     enrollments: tuple[Enrollment, ...]
     updated_at: datetime
+    assessed_monthly_income: Decimal | None = None
+    income_assessed_on: date | None = None
 
     @property
     def head(self) -> Member:

@@ -39,7 +39,7 @@ class WireUnreachable(Exception):
 
 
 class Wire(Protocol):
-    """Sends one HTTP request; the caller bounds its time."""
+    """Sends one HTTP request; the caller bounds its time (``asyncio.timeout``)."""
 
     async def request(
         self,
@@ -49,7 +49,6 @@ class Wire(Protocol):
         params: Mapping[str, str] | None,
         body: bytes | None,
         headers: Mapping[str, str],
-        timeout: float,
     ) -> tuple[int, bytes]: ...
 
     async def aclose(self) -> None: ...
@@ -72,7 +71,6 @@ class HttpxWire:
         params: Mapping[str, str] | None,
         body: bytes | None,
         headers: Mapping[str, str],
-        timeout: float,
     ) -> tuple[int, bytes]:
         try:
             response = await self.client.request(
@@ -81,7 +79,6 @@ class HttpxWire:
                 params=params,
                 content=body,
                 headers={**headers, **_JSON} if body is not None else headers,
-                timeout=timeout,
             )
         except httpx.TimeoutException as exc:
             if _refused(exc):
@@ -123,7 +120,6 @@ class AiohttpWire:
         params: Mapping[str, str] | None,
         body: bytes | None,
         headers: Mapping[str, str],
-        timeout: float,
     ) -> tuple[int, bytes]:
         session = self._open()
         try:

@@ -7,12 +7,15 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 import uvicorn
 
 from hub.settings import SANDBOX_CONTROL_PORT, SANDBOX_PORTS, Settings
+
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
 
 T = TypeVar("T")
 
@@ -41,12 +44,37 @@ def main(ctx: click.Context, verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+def app_from_environment() -> Starlette:
+    """The app for the settings in the environment: what each ``serve --workers`` worker runs."""
+    from hub.app import create_app
+
+    return create_app(Settings())
+
+
 @main.command()
-def serve() -> None:
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes sharing the port (rate limits are per worker unless HUB_REDIS_URL).",
+)
+def serve(workers: int) -> None:
     """Serve GraphQL at http://HOST:PORT/graphql (HUB_HOST, HUB_PORT)."""
     from hub.app import create_app
 
     settings = _settings()
+    if workers > 1:
+        # uvicorn starts each worker in a fresh process, so it needs an import string.
+        uvicorn.run(
+            "hub.cli:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level,
+        )
+        return
     uvicorn.run(
         create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
     )
@@ -74,7 +102,14 @@ def serve() -> None:
     type=int,
     default=SANDBOX_CONTROL_PORT,
     show_default=True,
-    help="Port of the faults and call-count service; 0 for none.",
+    help="Port of the faults, scenario and call-count service; 0 for none.",
+)
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hand-built households (YAML or JSON) served beside the synthetic ones "
+    "(with --size 0, instead of them).",
 )
 def sandbox(
     seed: int | None,
@@ -82,24 +117,34 @@ def sandbox(
     faults: tuple[str, ...],
     only: tuple[str, ...],
     control_port: int,
+    scenario_file: Path | None,
 ) -> None:
     """Serve the stand-in department systems on loopback."""
     from adapters.sandbox.faults import parse_assignment
+    from adapters.sandbox.scenario import ScenarioError, parse_scenario
     from adapters.sandbox.server import build_apps, serve
     from adapters.vocabulary import Source
 
     settings = _settings()
+    try:
+        scenario = parse_scenario(scenario_file) if scenario_file is not None else None
+    except ScenarioError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scenario") from None
     try:
         chosen = [Source[name.upper()] for name in only] or None
     except KeyError as exc:
         raise click.BadParameter(
             f"unknown department {exc.args[0]!r}", param_hint="--only"
         ) from None
-    apps = build_apps(
-        seed if seed is not None else settings.sandbox_seed,
-        size if size is not None else settings.sandbox_size,
-        only=chosen,
-    )
+    try:
+        apps = build_apps(
+            seed if seed is not None else settings.sandbox_seed,
+            size if size is not None else settings.sandbox_size,
+            only=chosen,
+            scenario=scenario,
+        )
+    except ScenarioError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scenario") from None
     for spec in faults:
         name, _, assignments = spec.partition(":")
         try:
@@ -192,11 +237,17 @@ def schema_export(check: bool) -> None:
 
 
 @main.command()
-def demo() -> None:
+@click.option(
+    "--scenario",
+    "scenario_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Hand-built households (YAML or JSON) for the stand-ins, beside the demo ones.",
+)
+def demo(scenario_file: Path | None) -> None:
     """Start the stand-ins, migrate, sync a demo population and serve the hub."""
     from hub.demo import run
 
-    sys.exit(run(_settings()))
+    sys.exit(run(_settings(), scenario=scenario_file))
 
 
 def _register_admin() -> None:

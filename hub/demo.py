@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 import httpx
@@ -108,10 +109,11 @@ Check the audit log's hash chain with: .venv/bin/hub audit verify
 """
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, scenario: Path | None = None) -> int:
     from hub.app import create_app
 
     click.echo(f"starting the stand-in departments ({settings.sandbox_size} households)…")
+    extra = ["--scenario", str(scenario)] if scenario is not None else []
     child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [
             sys.executable,
@@ -122,6 +124,7 @@ def run(settings: Settings) -> int:
             str(settings.sandbox_seed),
             "--size",
             str(settings.sandbox_size),
+            *extra,
         ]
     )
     try:

@@ -16,27 +16,34 @@ to the chronically ill and the severely disabled, care to the elderly and the di
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from adapters.charity import CharityAid, CharityAidKind, CharityRecipient
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.geography import STREETS
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 MAX_BATCH = 500
 # Shanghai has kept UTC+8 without daylight saving since 1991.
@@ -44,6 +51,16 @@ SHANGHAI = timezone(timedelta(hours=8))
 FOUNDATION, BRANCH, SUPERMARKET = "jjh", "dbc", "cscs"
 CASH, GOODS, MEDICAL, EDUCATION, SERVICE = "xj", "wz", "yl", "jy", "fw"
 INDIVIDUAL, HOUSEHOLD = "individual", "household"
+KIND_CODES = {
+    CharityAidKind.CASH: CASH,
+    CharityAidKind.GOODS: GOODS,
+    CharityAidKind.MEDICAL: MEDICAL,
+    CharityAidKind.EDUCATION: EDUCATION,
+    CharityAidKind.SERVICE: SERVICE,
+}
+_KINDS = {code: kind for kind, code in KIND_CODES.items()}
+RECIPIENT_CODES = {CharityRecipient.PERSON: INDIVIDUAL, CharityRecipient.HOUSEHOLD: HOUSEHOLD}
+GIVEN_AT = 10 * 3600  # seconds past midnight of aid whose time of day nobody gave
 WINDOW_START = AS_OF - timedelta(days=730)
 SCHOOL_AGES = range(6, 19)  # primary school to senior high
 ELDERLY_AGE = 60
@@ -243,32 +260,58 @@ def _project_json(p: Project) -> dict[str, Any]:
     }
 
 
-def _aid_json(a: Aid) -> dict[str, Any]:
+def aid_record(a: Aid) -> CharityAid:
+    """The aid as the hub reads it."""
+    members = () if a.member else tuple(m.id_number for m in a.household.members)
+    return CharityAid(
+        id=a.id,
+        beneficiary_id_number=(a.member or a.household.head).id_number,
+        recipient=CharityRecipient.PERSON if a.member else CharityRecipient.HOUSEHOLD,
+        household_member_ids=members,
+        organisation_id=a.project.organisation.id,
+        organisation_name=a.project.organisation.name,
+        project_id=a.project.id,
+        project_name=a.project.name,
+        kind=_KINDS[a.project.kind],
+        amount=a.amount,
+        given_on=a.day,
+    )
+
+
+def aid_json(a: CharityAid, seconds: int = GIVEN_AT) -> dict[str, Any]:
+    """The federation's record of ``a``, granted ``seconds`` past midnight."""
     body: dict[str, Any] = {
         "aid_id": a.id,
-        "beneficiary_id_no": (a.member or a.household.head).id_number,
-        "recipient_type": INDIVIDUAL if a.member else HOUSEHOLD,
-        "org_id": a.project.organisation.id,
-        "org_name": a.project.organisation.name,
-        "project_id": a.project.id,
-        "project_name": a.project.name,
-        "kind_code": a.project.kind,
+        "beneficiary_id_no": a.beneficiary_id_number,
+        "recipient_type": RECIPIENT_CODES[a.recipient],
+        "org_id": a.organisation_id,
+        "org_name": a.organisation_name,
+        "project_id": a.project_id,
+        "project_name": a.project_name,
+        "kind_code": KIND_CODES[a.kind],
         "amount": f"{a.amount:.2f}",
-        "granted_at": epoch(a.day, a.seconds),
+        "granted_at": epoch(a.given_on, seconds),
     }
-    if a.member is None:
-        body["household_member_ids"] = [m.id_number for m in a.household.members]
+    if a.recipient is CharityRecipient.HOUSEHOLD:
+        body["household_member_ids"] = list(a.household_member_ids)
     return body
 
 
-def create_app(population: Population) -> Starlette:
+def _by_person(aid: Iterable[tuple[CharityAid, int]]) -> dict[str, tuple[dict[str, Any], ...]]:
     # Household aid is found through any member's ID number.
-    by_person: dict[str, list[dict[str, Any]]] = {}
-    for household in population.households:
-        for aid in household_aid(population.seed, household):
-            concerned = [aid.member] if aid.member else household.members
-            for member in concerned:
-                by_person.setdefault(member.id_number, []).append(_aid_json(aid))
+    result: dict[str, tuple[dict[str, Any], ...]] = {}
+    for record, seconds in aid:
+        body = aid_json(record, seconds)
+        for person in record.concerns:
+            result[person] = (*result.get(person, ()), body)
+    return result
+
+
+def _scenario_entries(scenario: Scenario) -> dict[str, tuple[dict[str, Any], ...]]:
+    return _by_person((a, GIVEN_AT) for entry in scenario.households for a in entry.charity)
+
+
+def _routes(by_person: KeyedStore[tuple[dict[str, Any], ...]]) -> list[BaseRoute]:
     organisations = {"organisations": [_organisation_json(o) for o in ORGANISATIONS]}
     projects = {"projects": [_project_json(p) for p in PROJECTS]}
 
@@ -288,17 +331,25 @@ def create_app(population: Population) -> Starlette:
         ):
             message = f"beneficiary_ids must be a list of at most {MAX_BATCH} ID numbers"
             return error(400, "bad_request", message)
-        found = {a["aid_id"]: a for i in ids for a in by_person.get(i, ())}
+        found = {a["aid_id"]: a for i in ids for a in by_person.get(i) or ()}
         return JSONResponse({"aid": sorted(found.values(), key=lambda a: a["aid_id"])})
 
-    routes = [
+    return [
         Route("/charity/organisations", list_organisations, methods=["GET"]),
         Route("/charity/projects", list_projects, methods=["GET"]),
         Route("/charity/aid/lookup", aid_lookup, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    base = _by_person(
+        (aid_record(a), a.seconds)
+        for household in population.households
+        for a in household_aid(population.seed, household)
+    )
+    return keyed_stand_in(population, base, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("charity")

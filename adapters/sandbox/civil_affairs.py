@@ -11,11 +11,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -24,12 +24,14 @@ from adapters.records import Enrollment, Household, Member
 from adapters.sandbox.geography import STREETS
 from adapters.sandbox.population import Population
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import FeedChanges
 from adapters.vocabulary import (
     AssistanceCategory,
     EnrollmentStatus,
@@ -38,6 +40,9 @@ from adapters.vocabulary import (
     Sex,
     WorkAbility,
 )
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 SEX_CODES = {Sex.MALE: "1", Sex.FEMALE: "2"}
 RELATION_CODES = {
@@ -104,6 +109,10 @@ def household_json(h: Household) -> dict[str, Any]:
         "hukouCode": HUKOU_CODES[h.hukou_type],
         "members": [member_json(m) for m in h.members],
         "assistance": [enrollment_json(e) for e in h.enrollments],
+        "assessedMonthlyIncome": (
+            None if h.assessed_monthly_income is None else f"{h.assessed_monthly_income:.2f}"
+        ),
+        "incomeAssessedOn": h.income_assessed_on.isoformat() if h.income_assessed_on else None,
         "updatedAt": _iso(h.updated_at),
     }
 
@@ -120,11 +129,14 @@ class _Entry:
 
 
 class CivilAffairsRegistry:
-    """The stand-in's mutable state: the population plus changes made through /_sandbox."""
+    """The stand-in's mutable state: the population, a scenario's households laid over it,
+    and changes made through /_sandbox, each change with a new ``updatedAt`` in the feed."""
 
     def __init__(self, population: Population) -> None:
+        self._population = population
         self._entries = {h.id: _Entry(h.id, h.updated_at, h) for h in population.households}
         self._persons = dict(population.by_id_number)
+        self._scenario: dict[str, Household] = {}  # as loaded, by household ID
 
     def household(self, household_id: str) -> Household | None:
         entry = self._entries.get(household_id)
@@ -146,8 +158,9 @@ class CivilAffairsRegistry:
         return selected[:limit]
 
     def _next_time(self) -> datetime:
-        latest = max(e.updated_at for e in self._entries.values())
-        return max(datetime.now(UTC), latest + timedelta(milliseconds=1))
+        latest = max((e.updated_at for e in self._entries.values()), default=None)
+        now = datetime.now(UTC)
+        return now if latest is None else max(now, latest + timedelta(milliseconds=1))
 
     def move(self, household_id: str, street: str | None) -> Household | None:
         entry = self._entries.get(household_id)
@@ -155,7 +168,9 @@ class CivilAffairsRegistry:
             return None
         current = entry.household
         streets = STREETS[current.district]
-        new_street = street or streets[(streets.index(current.street) + 1) % len(streets)]
+        # The next street of the district (a scenario's street may be none of them).
+        at = streets.index(current.street) + 1 if current.street in streets else 0
+        new_street = street or streets[at % len(streets)]
         entry.updated_at = self._next_time()
         entry.household = replace(current, street=new_street, updated_at=entry.updated_at)
         return entry.household
@@ -169,6 +184,49 @@ class CivilAffairsRegistry:
         entry.updated_at = self._next_time()
         entry.household = None
         return True
+
+    def load(self, households: Sequence[Household]) -> FeedChanges:
+        """Lay ``households`` over the population instead of the scenario loaded before.
+
+        A household new to the feed is added, one that changes (a synthetic household
+        replaced, a scenario household changed, a synthetic household back when no longer
+        replaced) is replaced, one of the previous scenario's alone is removed: each of
+        them with one new ``updatedAt``. Households loaded before and unchanged stay as
+        they are.
+        """
+        wanted = {h.id: h for h in households}
+        changed: dict[str, Household | None] = {
+            hid: self._population.by_id.get(hid) for hid in self._scenario.keys() - wanted.keys()
+        }
+        changed |= {hid: h for hid, h in wanted.items() if self._scenario.get(hid) != h}
+        self._scenario = wanted
+        stamp = self._next_time()
+        for hid in changed:  # everyone leaves first: a person may move between households
+            current = self.household(hid)
+            for member in current.members if current else ():
+                self._persons.pop(member.id_number, None)
+        added: list[str] = []
+        replaced: list[str] = []
+        removed: list[str] = []
+        for hid, household in sorted(changed.items()):
+            entry = self._entries.get(hid)
+            if household is None:
+                if entry is not None and entry.household is not None:
+                    entry.household, entry.updated_at = None, stamp
+                    removed.append(hid)
+                continue
+            now = replace(household, updated_at=stamp)
+            if entry is None:
+                self._entries[hid] = _Entry(hid, stamp, now)
+                added.append(hid)
+            else:
+                (added if entry.household is None else replaced).append(hid)
+                entry.household, entry.updated_at = now, stamp
+            self._persons.update((m.id_number, m) for m in now.members)
+        touched = bool(added or replaced or removed)
+        return FeedChanges(
+            stamp if touched else None, tuple(added), tuple(replaced), tuple(removed)
+        )
 
 
 def _encode_token(updated_at: datetime, household_id: str) -> str:
@@ -184,7 +242,7 @@ def _decode_token(token: str) -> tuple[datetime, str]:
         raise ValueError("pageToken is not a token this service issued") from exc
 
 
-def create_app(population: Population) -> Starlette:
+def create_app(population: Population) -> StandInApp:
     registry = CivilAffairsRegistry(population)
 
     async def persons_batch(request: Request) -> JSONResponse:
@@ -277,7 +335,16 @@ def create_app(population: Population) -> Starlette:
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+    def load(scenario: Scenario | None) -> StandInApp:
+        # The registry is this app's own: it changes in place, and the feed reports it.
+        households = () if scenario is None else [e.household for e in scenario.households]
+        app.feed_changes = registry.load(households)
+        app.scenario = scenario
+        return app
+
+    app = StandInApp(routes, population=population, load=load)
+    return app
 
 
 OPENAPI = load_openapi("civil_affairs")

@@ -20,12 +20,11 @@ from __future__ import annotations
 import random
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.education import (
     EducationAid,
@@ -37,13 +36,19 @@ from adapters.education import (
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 STAGE_CODES = {
     SchoolStage.PRESCHOOL: "01",
@@ -202,9 +207,10 @@ def _stem(street: str) -> str:
             return stem
 
 
-def _school(
+def school_for(
     seed: int, household: Household, stage: SchoolStage, special: bool, rng: random.Random
 ) -> tuple[str, District]:
+    """The school (name and district) a student of the household attends at ``stage``."""
     district = household.district
     if stage is SchoolStage.HIGHER:  # a university of the district if there is one, often
         near = [u for u in UNIVERSITIES if u[1] is district]
@@ -259,7 +265,7 @@ def _student(seed: int, household: Household, member: Member) -> StudentRecord |
     grade = min(GRADES[stage], age - STAGE_AGES[stage][0] + 1)
     special = severe and 6 <= age <= 17
     home_teaching = special and rng.random() < 0.6
-    school, school_district = _school(seed, household, stage, special, rng)
+    school, school_district = school_for(seed, household, stage, special, rng)
     level = _level(household) if rng.random() < 0.9 else None  # some families never apply
     aid = _aid_for_year(rng, stage, grade, level, SCHOOL_YEAR, home_teaching)
     if grade > 1:  # last year's aid, in the same stage
@@ -320,9 +326,11 @@ def student_json(s: StudentRecord) -> dict[str, Any]:
     }
 
 
-def create_app(population: Population) -> Starlette:
-    found = {key: student_json(s) for key, s in students(population).items()}
+def _scenario_entries(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    return {s.id_number: student_json(s) for entry in scenario.households for s in entry.education}
 
+
+def _routes(found: KeyedStore[dict[str, Any]]) -> list[BaseRoute]:
     async def lookup(request: Request) -> JSONResponse:
         body = await read_json_body(request)
         ids = body.get("sfzhList") if isinstance(body, dict) else None
@@ -330,20 +338,24 @@ def create_app(population: Population) -> Starlette:
             return error(400, "PARAM_ERROR", "sfzhList must be a list of strings")
         if len(ids) > MAX_BATCH:
             return error(400, "PARAM_ERROR", f"sfzhList holds at most {MAX_BATCH}")
-        asked = list(dict.fromkeys(ids))
+        asked = {i: found.get(i) for i in ids}
         return JSONResponse(
             {
-                "students": [found[i] for i in asked if i in found],
-                "missing": [i for i in asked if i not in found],
+                "students": [s for s in asked.values() if s is not None],
+                "missing": [i for i, s in asked.items() if s is None],
             }
         )
 
-    routes = [
+    return [
         Route("/api/students/lookup", lookup, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    found = {key: student_json(s) for key, s in students(population).items()}
+    return keyed_stand_in(population, found, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("education")

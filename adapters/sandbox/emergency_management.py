@@ -15,30 +15,61 @@ exposed, and a fire hits one household.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
+from adapters.emergency_management import (
+    DisasterDamageLevel,
+    DisasterEvent,
+    DisasterRecord,
+    DisasterReliefStage,
+    DisasterType,
+    ReliefPayment,
+)
 from adapters.records import Household
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import District, HukouType
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 MAX_BATCH = 500
 TYPHOON, FLOOD, RAINSTORM, FIRE, OTHER = "T", "L", "Y", "H", "Q"
 EMERGENCY, TRANSITIONAL, RECONSTRUCTION = "01", "02", "03"
 DAMAGE_LEVELS = ("1", "2", "3", "4")  # minor, moderate, severe, total loss
+TYPE_CODES = {
+    DisasterType.TYPHOON: TYPHOON,
+    DisasterType.FLOOD: FLOOD,
+    DisasterType.RAINSTORM: RAINSTORM,
+    DisasterType.FIRE: FIRE,
+    DisasterType.OTHER: OTHER,
+}
+DAMAGE_CODES = dict(zip(DisasterDamageLevel, DAMAGE_LEVELS, strict=True))
+STAGE_CODES = {
+    DisasterReliefStage.EMERGENCY: EMERGENCY,
+    DisasterReliefStage.TRANSITIONAL: TRANSITIONAL,
+    DisasterReliefStage.RECONSTRUCTION: RECONSTRUCTION,
+}
+_TYPES = {code: kind for kind, code in TYPE_CODES.items()}
+_DAMAGES = {code: level for level, code in DAMAGE_CODES.items()}
+_STAGES = {code: stage for stage, code in STAGE_CODES.items()}
 WINDOW_START = AS_OF.replace(year=AS_OF.year - 3) + timedelta(days=1)
 # A household's chance of a house fire over the three years.
 FIRE_CHANCE = 0.008
@@ -232,36 +263,91 @@ def impacts(population: Population) -> list[Impact]:
     return found
 
 
-def _event_json(event: Event) -> dict[str, Any]:
+def disaster_event(event: Event) -> DisasterEvent:
+    """A catalogued (or fire) event as the hub reads it."""
+    return DisasterEvent(
+        id=event.number,
+        type=_TYPES[event.type_code],
+        name=event.name,
+        occurred_on=event.day,
+        districts=event.districts,
+    )
+
+
+def disaster_record(impact: Impact) -> DisasterRecord:
+    """One household's harm in one event as the hub reads it."""
+    head = impact.household.head
+    return DisasterRecord(
+        event=disaster_event(impact.event),
+        head_id_number=head.id_number,
+        member_id_numbers=(
+            head.id_number,
+            *(m.id_number for m in impact.household.members if m is not head),
+        ),
+        district=impact.household.district,
+        damage_level=_DAMAGES[impact.damage],
+        relief=tuple(
+            ReliefPayment(_STAGES[stage], Decimal(amount), paid)
+            for stage, amount, paid in impact.relief
+        ),
+    )
+
+
+def _event_json(event: DisasterEvent) -> dict[str, Any]:
     return {
-        "eventNo": event.number,
-        "typeCode": event.type_code,
+        "eventNo": event.id,
+        "typeCode": TYPE_CODES[event.type],
         "eventName": event.name,
-        "occurDate": f"{event.day:%Y/%m/%d}",
+        "occurDate": f"{event.occurred_on:%Y/%m/%d}",
         "regionCodes": [d.code for d in event.districts],
     }
 
 
-def _household_json(impact: Impact) -> dict[str, Any]:
-    head = impact.household.head
+def _household_json(record: DisasterRecord) -> dict[str, Any]:
     return {
-        "headIdNo": head.id_number,
-        "memberIdNos": [m.id_number for m in impact.household.members if m is not head],
-        "regionCode": impact.household.district.code,
-        "damageCode": impact.damage,
+        "headIdNo": record.head_id_number,
+        "memberIdNos": list(record.member_id_numbers[1:]),
+        "regionCode": record.district.code,
+        "damageCode": DAMAGE_CODES[record.damage_level],
         "relief": [
-            {"stageCode": stage, "amount": str(amount), "payDate": f"{paid:%Y/%m/%d}"}
-            for stage, amount, paid in impact.relief
+            {
+                "stageCode": STAGE_CODES[p.stage],
+                "amount": f"{p.amount:.0f}",
+                "payDate": f"{p.paid_on:%Y/%m/%d}",
+            }
+            for p in record.relief
         ],
     }
 
 
-def create_app(population: Population) -> Starlette:
-    by_person: dict[str, list[tuple[int, Impact]]] = {}
-    for position, impact in enumerate(impacts(population)):
-        for member in impact.household.members:
-            by_person.setdefault(member.id_number, []).append((position, impact))
+@dataclass(frozen=True)
+class _Hit:
+    """One household's harm in one event, answered to a query for any of its members."""
 
+    order: tuple[date, str, str]  # event date, event number, household ID
+    event_number: str
+    event: dict[str, Any]
+    household: dict[str, Any]
+
+
+def _hits(records: Iterable[tuple[str, DisasterRecord]]) -> dict[str, tuple[_Hit, ...]]:
+    """The hits of (household ID, record) pairs by member ID number."""
+    result: dict[str, tuple[_Hit, ...]] = {}
+    for household_id, r in records:
+        order = (r.event.occurred_on, r.event.id, household_id)
+        hit = _Hit(order, r.event.id, _event_json(r.event), _household_json(r))
+        for member in r.member_id_numbers:
+            result[member] = (*result.get(member, ()), hit)
+    return result
+
+
+def _scenario_entries(scenario: Scenario) -> dict[str, tuple[_Hit, ...]]:
+    return _hits(
+        (entry.household.id, r) for entry in scenario.households for r in entry.emergency_management
+    )
+
+
+def _routes(by_person: KeyedStore[tuple[_Hit, ...]]) -> list[BaseRoute]:
     async def relief_query(request: Request) -> JSONResponse:
         body = await read_json_body(request)
         persons = body.get("persons") if isinstance(body, dict) else None
@@ -273,25 +359,26 @@ def create_app(population: Population) -> Starlette:
             return error(
                 400, "BAD_REQUEST", f"persons must be a list of at most {MAX_BATCH} ID numbers"
             )
-        selected = dict(hit for p in persons for hit in by_person.get(p, ()))
+        selected = {hit.order: hit for p in persons for hit in by_person.get(p) or ()}
         events: dict[str, dict[str, Any]] = {}
-        for position in sorted(selected):
-            impact = selected[position]
-            entry = events.get(impact.event.number)
+        for order in sorted(selected):
+            hit = selected[order]
+            entry = events.get(hit.event_number)
             if entry is None:
-                entry = events[impact.event.number] = {
-                    **_event_json(impact.event),
-                    "households": [],
-                }
-            entry["households"].append(_household_json(impact))
+                entry = events[hit.event_number] = {**hit.event, "households": []}
+            entry["households"].append(hit.household)
         return JSONResponse({"events": list(events.values())})
 
-    routes = [
+    return [
         Route("/em/relief/query", relief_query, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    base = _hits((i.household.id, disaster_record(i)) for i in impacts(population))
+    return keyed_stand_in(population, base, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("emergency_management")

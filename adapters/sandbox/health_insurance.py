@@ -19,12 +19,11 @@ import random
 from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.health_insurance import (
     MedicalAssistanceKind,
@@ -37,13 +36,19 @@ from adapters.health_insurance import (
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, WorkAbility
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 SCHEME_CODES = {MedicalScheme.EMPLOYEE: "310", MedicalScheme.RESIDENT: "390"}
 CLAIM_KIND_CODES = {
@@ -70,6 +75,9 @@ ASSISTANCE_SHARE = {
     AssistanceCategory.LOW_INCOME: (500, 700),
     AssistanceCategory.EXPENDITURE_POVERTY: (500, 700),
 }
+# The employee's own contribution: 2 % of a monthly base of at least 7460 yuan (illustrative).
+MINIMUM_BASE_FEN = 746_000
+EMPLOYEE_SHARE = 2
 FULL_SUBSIDY = frozenset((AssistanceCategory.MINIMUM_LIVING, AssistanceCategory.EXTREME_HARDSHIP))
 
 
@@ -108,12 +116,13 @@ def _premium_fen(rng: random.Random, member: Member, scheme: MedicalScheme) -> i
     if scheme is MedicalScheme.EMPLOYEE:
         if age >= 60:
             return 0  # retirees pay no contribution
-        monthly_base_fen = rng.randint(746_000, 1_200_000)
-        return monthly_base_fen * 12 * 2 // 100  # the employee's own 2 %
+        monthly_base_fen = rng.randint(MINIMUM_BASE_FEN, 1_200_000)
+        return monthly_base_fen * 12 * EMPLOYEE_SHARE // 100
     return next(fen for floor, fen in RESIDENT_PREMIUM_FEN if age >= floor)
 
 
-def _subsidy_fen(member: Member, household: Household, scheme: MedicalScheme, fen: int) -> int:
+def subsidy_fen(member: Member, household: Household, scheme: MedicalScheme, fen: int) -> int:
+    """The part of a premium of ``fen`` paid for the member (资助参保), in fen."""
     if scheme is MedicalScheme.EMPLOYEE:
         return 0
     held = _held(household)
@@ -240,7 +249,7 @@ def _record(seed: int, household: Household, member: Member, patient: bool) -> M
         insured_since=since,
         premium_year=AS_OF.year,
         annual_premium=_yuan(premium),
-        subsidised_premium=_yuan(_subsidy_fen(member, household, scheme, premium)),
+        subsidised_premium=_yuan(subsidy_fen(member, household, scheme, premium)),
         claims=tuple(claims),
         assistance=tuple(sorted(payments, key=lambda p: p.paid_on)),
     )
@@ -294,9 +303,12 @@ def insured_json(r: MedicalRecord) -> dict[str, Any]:
     }
 
 
-def create_app(population: Population) -> Starlette:
-    insured = {key: insured_json(r) for key, r in insured_persons(population).items()}
+def _scenario_entries(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    records = (r for entry in scenario.households for r in entry.health_insurance)
+    return {r.id_number: insured_json(r) for r in records}
 
+
+def _routes(insured: KeyedStore[dict[str, Any]]) -> list[BaseRoute]:
     async def query(request: Request) -> JSONResponse:
         body = await read_json_body(request)
         ids = body.get("id_card_nos") if isinstance(body, dict) else None
@@ -304,14 +316,19 @@ def create_app(population: Population) -> Starlette:
             return error(400, "BAD_REQUEST", "id_card_nos must be a list of strings")
         if len(ids) > MAX_BATCH:
             return error(400, "TOO_MANY", f"at most {MAX_BATCH} id_card_nos per query")
-        return JSONResponse({"insured": [insured[i] for i in dict.fromkeys(ids) if i in insured]})
+        found = [insured.get(i) for i in dict.fromkeys(ids)]
+        return JSONResponse({"insured": [r for r in found if r is not None]})
 
-    routes = [
+    return [
         Route("/v2/insured/query", query, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    insured = {key: insured_json(r) for key, r in insured_persons(population).items()}
+    return keyed_stand_in(population, insured, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("health_insurance")

@@ -16,26 +16,32 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Iterable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.housing import Dwelling, HousingTenure, LowRentHousing, RuralRenovation
 from adapters.records import Household
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 TENURE_CODES = {
     HousingTenure.OWNED: "owned",
@@ -161,9 +167,24 @@ def dwelling_json(d: Dwelling) -> dict[str, Any]:
     }
 
 
-def create_app(population: Population) -> Starlette:
-    by_occupant = {o: d for d in build_dwellings(population) for o in d.occupants}
+# Each occupant's dwellings, precomputed: (dwelling ID, the dwelling's JSON).
+_Held = tuple[tuple[str, dict[str, Any]], ...]
 
+
+def _by_occupant(dwellings: Iterable[Dwelling]) -> dict[str, _Held]:
+    result: dict[str, _Held] = {}
+    for d in dwellings:
+        held = (d.dwelling_id, dwelling_json(d))
+        for occupant in d.occupants:
+            result[occupant] = (*result.get(occupant, ()), held)
+    return result
+
+
+def _scenario_entries(scenario: Scenario) -> dict[str, _Held]:
+    return _by_occupant(d for entry in scenario.households for d in entry.housing)
+
+
+def _routes(by_occupant: KeyedStore[_Held]) -> list[BaseRoute]:
     async def search(request: Request) -> JSONResponse:
         body = await read_json_body(request)
         ids = body.get("occupantIdNumbers") if isinstance(body, dict) else None
@@ -174,15 +195,19 @@ def create_app(population: Population) -> Starlette:
         ):
             message = f"occupantIdNumbers must be a list of at most {MAX_BATCH} strings"
             return error(400, "BAD_REQUEST", message)
-        found = {d.dwelling_id: d for i in ids if (d := by_occupant.get(i)) is not None}
-        return JSONResponse({"dwellings": [dwelling_json(d) for d in found.values()]})
+        found = {key: d for i in ids for key, d in by_occupant.get(i) or ()}
+        return JSONResponse({"dwellings": list(found.values())})
 
-    routes = [
+    return [
         Route("/housing/v1/dwellings:search", search, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    base = _by_occupant(build_dwellings(population))
+    return keyed_stand_in(population, base, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("housing")

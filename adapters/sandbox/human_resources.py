@@ -19,12 +19,11 @@ import json
 import random
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
 from adapters.human_resources import (
     EmploymentRecord,
@@ -36,13 +35,19 @@ from adapters.human_resources import (
 from adapters.records import Household, Member, age_on
 from adapters.sandbox.population import AS_OF, Population, rng_for
 from adapters.sandbox.service import (
+    StandInApp,
     error,
     health_route,
+    keyed_stand_in,
     load_openapi,
     openapi_route,
     read_json_body,
 )
+from adapters.sandbox.store import KeyedStore
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, HukouType, Sex, WorkAbility
+
+if TYPE_CHECKING:
+    from adapters.sandbox.scenario import Scenario
 
 STATUS_CODES = {
     EmploymentStatus.EMPLOYED: 11,
@@ -151,7 +156,7 @@ def _months_before(day: date, months: int) -> date:
 
 
 # Contributions are posted a month behind: the latest paid month is the one before AS_OF's.
-_LAST_POSTED = _months_before(AS_OF, 1)
+LAST_POSTED = _months_before(AS_OF, 1)
 
 
 def _anniversary(born: date, years: int) -> date:
@@ -191,7 +196,7 @@ def _record(
         public_post = poor and rng.random() < 0.3
         weights = (30, 50, 15, 5) if poor else (10, 40, 35, 15)
         band = rng.choices(list(WageBand), weights=weights)[0]
-        months, last = rng.randint(min(possible, 6), possible), _LAST_POSTED
+        months, last = rng.randint(min(possible, 6), possible), LAST_POSTED
         if public_post:
             band = WageBand.MINIMUM_TO_1_5X
             services.append(
@@ -204,7 +209,7 @@ def _record(
         band = rng.choices(list(WageBand), weights=(50, 35, 12, 3))[0]
         months = rng.randint(0, possible * 6 // 10)
         # Flexible workers pay their own contributions, and often lapse.
-        last = _months_before(_LAST_POSTED, rng.randint(0, 24)) if months else None
+        last = _months_before(LAST_POSTED, rng.randint(0, 24)) if months else None
         if rng.random() < 0.2:
             services.append(
                 _service(
@@ -228,7 +233,7 @@ def _record(
             )
     elif age >= 25 and rng.random() < 0.3:  # out of the labour force after some years of work
         months = rng.randint(12, max(12, possible // 2))
-        last = _months_before(_LAST_POSTED, rng.randint(24, 120))
+        last = _months_before(LAST_POSTED, rng.randint(24, 120))
     return EmploymentRecord(
         id_number=m.id_number,
         status=status,
@@ -277,9 +282,12 @@ class _BureauJSONResponse(JSONResponse):
         return _dumps(content).encode("utf-8")
 
 
-def create_app(population: Population) -> Starlette:
-    records = build_records(population)
+def _scenario_entries(scenario: Scenario) -> dict[str, dict[str, Any]]:
+    records = (r for entry in scenario.households for r in entry.human_resources)
+    return {r.id_number: record_json(r) for r in records}
 
+
+def _routes(records: KeyedStore[dict[str, Any]]) -> list[BaseRoute]:
     async def person_query(request: Request) -> JSONResponse:
         body = await read_json_body(request)
         ids = body.get("IdCardNos") if isinstance(body, dict) else None
@@ -289,15 +297,19 @@ def create_app(population: Population) -> Starlette:
             or not all(isinstance(i, str) for i in ids)
         ):
             return error(400, "BAD_REQUEST", f"IdCardNos must be at most {MAX_BATCH} strings")
-        found = [records[i] for i in dict.fromkeys(ids) if i in records]
-        return _BureauJSONResponse({"Result": [record_json(r) for r in found], "Total": len(found)})
+        found = [r for i in dict.fromkeys(ids) if (r := records.get(i)) is not None]
+        return _BureauJSONResponse({"Result": found, "Total": len(found)})
 
-    routes = [
+    return [
         Route("/rs/api/PersonQuery", person_query, methods=["POST"]),
         openapi_route(OPENAPI),
         health_route(),
     ]
-    return Starlette(routes=routes)
+
+
+def create_app(population: Population) -> StandInApp:
+    base = {key: record_json(r) for key, r in build_records(population).items()}
+    return keyed_stand_in(population, base, _scenario_entries, _routes)
 
 
 OPENAPI = load_openapi("human_resources")

@@ -333,6 +333,10 @@ def _household(seed: int, index: int, used: set[str], rules: SyntheticRules) -> 
         f"{street}{rng.choice(ROADS)}{rng.randint(1, 999)}弄"
         f"{rng.randint(1, 60)}号{rng.randint(1, 20)}{rng.randint(1, 4):02d}室"
     )
+    enrollments = _enrollments(rng, members, rules)
+    updated_at = AS_OF_TIME - timedelta(seconds=rng.randint(0, 730 * 86400))
+    income_rng = rng_for(seed, "income", hid)
+    income, assessed_on = _assessed_income(income_rng, members, enrollments, rules)
     return Household(
         id=hid,
         district=district,
@@ -340,6 +344,47 @@ def _household(seed: int, index: int, used: set[str], rules: SyntheticRules) -> 
         address=address,
         hukou_type=HukouType.RURAL if rural else HukouType.URBAN,
         members=members,
-        enrollments=_enrollments(rng, members, rules),
-        updated_at=AS_OF_TIME - timedelta(seconds=rng.randint(0, 730 * 86400)),
+        enrollments=enrollments,
+        updated_at=updated_at,
+        assessed_monthly_income=income,
+        income_assessed_on=assessed_on,
     )
+
+
+def _per_capita(rng: random.Random, standard: Decimal, low: int, high: int, size: int) -> Decimal:
+    """A monthly income of ``low``..``high`` per cent of the standard per person, in yuan."""
+    cents = rng.randint(int(standard * low), int(standard * high))
+    return Decimal(cents * size) / 100
+
+
+def _assessed_income(
+    rng: random.Random,
+    members: tuple[Member, ...],
+    enrollments: tuple[Enrollment, ...],
+    rules: SyntheticRules,
+) -> tuple[Decimal, date]:
+    """The household's assessed monthly income (核定收入) and the day it was assessed.
+
+    Drawn from a stream of its own (``rng_for(seed, "income", household_id)``), so that
+    the household's other values are those drawn before incomes were assessed. The main
+    category decides the income: a 低保 household's is what the 低保 amount tops up to the
+    standard, a 低收入 household's 1 to 1.5 times the standard per person, a 特困
+    person's next to nothing.
+    """
+    size = len(members)
+    main = enrollments[0]
+    standard = rules.standard
+    if main.category is AssistanceCategory.MINIMUM_LIVING:
+        income = standard * size - main.monthly_amount
+    elif main.category is AssistanceCategory.EXTREME_HARDSHIP:
+        income = Decimal(0) if rng.random() < 0.7 else Decimal(rng.randint(20, 300))
+    elif main.category is AssistanceCategory.LOW_INCOME:
+        income = _per_capita(rng, standard, 100, 150, size)
+    elif main.category is AssistanceCategory.EXPENDITURE_POVERTY:
+        # Poor because of what illness costs them, not for want of income.
+        income = _per_capita(rng, standard, 80, 250, size)
+    else:
+        income = _per_capita(rng, standard, 40, 200, size)
+    # Assessed within the year before AS_OF, never before the household applied.
+    assessed_on = AS_OF - timedelta(days=rng.randint(0, min(364, (AS_OF - main.since).days)))
+    return income.quantize(Decimal("0.01")), assessed_on

@@ -1,8 +1,9 @@
 """Serve the stand-in departments on loopback, each on its own port, in one process.
 
 A control service (port 8100 by default) sets faults at run time, including ``down``,
-which closes a department's listening socket until it is set back, and counts the
-calls each department served (the benchmarks read it).
+which closes a department's listening socket until it is set back, counts the calls
+each department served (the benchmarks read it), and loads a scenario of hand-built
+households into every stand-in (``PUT /scenario``) or unloads it (``DELETE /scenario``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict
 
 import uvicorn
@@ -29,13 +30,15 @@ from adapters.sandbox import (
     human_resources,
 )
 from adapters.sandbox.faults import FaultyApp
-from adapters.sandbox.population import generate
-from adapters.sandbox.service import error, read_json_body
+from adapters.sandbox.loading import load_scenario, loaded_scenario, unload_scenario
+from adapters.sandbox.population import Population, generate
+from adapters.sandbox.scenario import Scenario, ScenarioError, parse_scenario
+from adapters.sandbox.service import StandInApp, error, read_json_body
 from adapters.vocabulary import Source
 
 log = logging.getLogger(__name__)
 
-SERVICES = {
+SERVICES: dict[Source, Callable[[Population], StandInApp]] = {
     Source.CIVIL_AFFAIRS: civil_affairs.create_app,
     Source.HEALTH_INSURANCE: health_insurance.create_app,
     Source.EDUCATION: education.create_app,
@@ -48,20 +51,41 @@ SERVED = tuple(SERVICES)
 
 
 def build_apps(
-    seed: int, size: int, *, only: Iterable[Source] | None = None
+    seed: int,
+    size: int,
+    *,
+    only: Iterable[Source] | None = None,
+    scenario: Scenario | None = None,
 ) -> dict[Source, FaultyApp]:
-    """One app per stand-in department (or those in ``only``), over one population."""
+    """One app per stand-in department (or those in ``only``), over one population.
+
+    The population is the synthetic one of ``size`` households (0: none) for ``seed``,
+    with ``scenario``'s households laid over it: a scenario household replaces the
+    synthetic one with its ID. Raises ``ScenarioError`` when a person of the scenario is
+    a member of a synthetic household it does not replace.
+    """
     population = generate(seed, size)
     wanted = set(only) if only is not None else set(SERVICES)
-    return {
+    apps = {
         source: FaultyApp(make(population), seed=seed)
         for source, make in SERVICES.items()
         if source in wanted
     }
+    if scenario is not None:
+        load_scenario(apps, scenario)
+    return apps
 
 
 def control_app(apps: Mapping[Source, FaultyApp]) -> Starlette:
-    """Faults and call counts of every stand-in, reachable even while one is down."""
+    """Faults, call counts and the scenario of every stand-in, reachable even while one
+    is down.
+
+    ``PUT /scenario`` takes a scenario file (YAML or JSON) as the body and loads it into
+    every stand-in instead of the one loaded before; it answers what is loaded and what
+    civil affairs' change feed now reports (400 with every problem when the file is not
+    valid). ``DELETE /scenario`` goes back to the synthetic population alone; ``GET
+    /scenario`` lists the households loaded.
+    """
 
     def _source(request: Request) -> Source | None:
         try:
@@ -96,11 +120,27 @@ def control_app(apps: Mapping[Source, FaultyApp]) -> Starlette:
                 app.calls = 0
         return JSONResponse({s.name: a.calls for s, a in apps.items()})
 
+    async def scenario(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            loaded = loaded_scenario(apps)
+            households = [e.household.id for e in loaded.households] if loaded else []
+            description = loaded.description if loaded else None
+            return JSONResponse({"description": description, "households": households})
+        if request.method == "DELETE":
+            return JSONResponse(unload_scenario(apps).to_json())
+        try:
+            summary = load_scenario(apps, parse_scenario(await request.body()))
+        except ScenarioError as exc:
+            body = {"code": "BAD_SCENARIO", "message": str(exc), "details": list(exc.errors)}
+            return JSONResponse({"error": body}, status_code=400)
+        return JSONResponse(summary.to_json())
+
     return Starlette(
         routes=[
             Route("/faults", all_faults, methods=["GET"]),
             Route("/faults/{source}", set_faults, methods=["PUT"]),
             Route("/stats", stats, methods=["GET", "DELETE"]),
+            Route("/scenario", scenario, methods=["GET", "PUT", "DELETE"]),
         ]
     )
 

@@ -30,9 +30,7 @@ def upgrade() -> None:
         "household_index",
         ["district", "street", "household_id"],
     )
-    op.drop_index(
-        "ix_household_index_enrollment_category", table_name="household_index_enrollment"
-    )
+    op.drop_index("ix_household_index_enrollment_category", table_name="household_index_enrollment")
     op.create_index(
         "ix_household_index_enrollment_category_id",
         "household_index_enrollment",
@@ -51,7 +49,5 @@ def downgrade() -> None:
     )
     op.drop_index("ix_household_index_district_street_id", table_name="household_index")
     op.drop_index("ix_household_index_district_id", table_name="household_index")
-    op.create_index(
-        "ix_household_index_district_street", "household_index", ["district", "street"]
-    )
+    op.create_index("ix_household_index_district_street", "household_index", ["district", "street"])
     op.create_index("ix_household_index_district", "household_index", ["district"])
