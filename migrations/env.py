@@ -12,12 +12,12 @@ import asyncio
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hub.db.models import Base
+from hub.db import metadata
 from hub.db.session import create_engine
 from hub.settings import Settings
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()
 
 
 def _run(connection: Connection) -> None:
