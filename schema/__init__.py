@@ -16,6 +16,7 @@ import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.audit import AuditQuery
 from schema.auditing import Auditing
 from schema.consent import ConsentMutation, ConsentQuery
+from schema.coordination.reviews import ReviewMutation, ReviewQuery
 from schema.errors import Notices, VariableErrors, error_code, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
@@ -29,12 +30,12 @@ log = logging.getLogger(__name__)
 
 
 @strawberry.type(description="Read households and people across the seven departments.")
-class Query(HouseholdQuery, ListingQuery, ConsentQuery, AuditQuery, SourcesQuery):
+class Query(HouseholdQuery, ListingQuery, ConsentQuery, AuditQuery, SourcesQuery, ReviewQuery):
     pass
 
 
 @strawberry.type(description="Record the work that lives between departments.")
-class Mutation(ConsentMutation):
+class Mutation(ConsentMutation, ReviewMutation):
     pass
 
 

@@ -22,6 +22,7 @@ from hub.households.service import Withheld, provenance
 from hub.index.search import IndexEntry
 from schema import arguments
 from schema.context import Info
+from schema.coordination.reviews import ChangeReport, ScheduledReview
 from schema.errors import source_error, stale_notice
 from schema.person import Person
 from schema.policy import ID_NUMBER, OPEN, F, Mark, S, field, section
@@ -128,6 +129,20 @@ class Household:
     )
     async def charity(self, info: Info) -> CharitySection | None:
         return cast(CharitySection, await _facts(info, Source.CHARITY, self, "charity"))
+
+    @field(S, description="动态管理: when each active enrollment is next reviewed, and why.")
+    async def reviews(self, info: Info) -> list[ScheduledReview]:
+        household_id = self.entry.household_id
+        found = await info.context.loaders.reviews_by_household.load(household_id)
+        info.context.access.saw(household_id, "reviews")
+        return cast(list[ScheduledReview], found or [])
+
+    @field(S, description="主动报告: changes reported for the household, newest first.")
+    async def change_reports(self, info: Info) -> list[ChangeReport]:
+        household_id = self.entry.household_id
+        found = await info.context.loaders.changes_by_household.load(household_id)
+        info.context.access.saw(household_id, "reviews")
+        return cast(list[ChangeReport], found or [])
 
     @field(
         S,

@@ -21,15 +21,8 @@ from schema import arguments
 from schema.context import Context, Info
 from schema.errors import bad_input
 from schema.household import Household
+from schema.pagination import PageInfo
 from schema.policy import OPEN, field
-
-
-@strawberry.type(description="Pagination state of a connection (Relay).")
-class PageInfo:
-    has_next_page: bool = field(OPEN, description="Whether more items follow.")
-    has_previous_page: bool = field(OPEN, description="Whether items come before.")
-    start_cursor: str | None = field(OPEN, description="Cursor of the first edge.")
-    end_cursor: str | None = field(OPEN, description="Cursor of the last edge.")
 
 
 @strawberry.type(description="A household in a list, with its cursor.")

@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 from adapters import records
 from adapters.base import SourceError
 from adapters.vocabulary import Source
+from hub.coordination import reviews
 from hub.households.service import Households, Judged, Outcome, Withheld
 from hub.index.search import IndexEntry
 
@@ -54,6 +55,13 @@ class Loaders:
         self.part_by_household: dict[Source, DataLoader[str, Outcome | None]] = {
             source: DataLoader(_in_order(_parts(households, source))) for source in Source
         }
+        sessions = households.sessions
+        self.reviews_by_household: DataLoader[str, list[reviews.Due] | None] = DataLoader(
+            _in_order(lambda ids: reviews.schedules(sessions, ids))
+        )
+        self.changes_by_household: DataLoader[str, list[reviews.ReportedChange] | None] = (
+            DataLoader(_in_order(lambda ids: reviews.change_reports(sessions, ids)))
+        )
         self.facts_by_household: dict[Source, DataLoader[str, Judged | Withheld | None]] = {
             source: DataLoader(_in_order(_judged(households, source)))
             for source in Source

@@ -39,6 +39,9 @@ class IndexedHousehold(Base):
     # entry: members' ID numbers in household order, active categories, comma-separated.
     member_ids: Mapped[str] = mapped_column(Text, default="")
     categories: Mapped[str] = mapped_column(String(128), default="")
+    # The assessed monthly income (核定收入) as last synced, in fen: a change of it through
+    # the feed is a reported change (主动报告) that brings the next review forward.
+    assessed_income_fen: Mapped[int | None] = mapped_column(BigInteger)
 
     # Pages are in household-ID order within a district or a street: each index serves
     # one such filter as a range scan that stops at the page's end.

@@ -21,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.civil_affairs import CivilAffairsAdapter
 from adapters.records import Household, HouseholdChange
 from adapters.vocabulary import EnrollmentStatus, Source
+from hub.coordination import reviews
 from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember, SyncCursor
+from hub.households.service import SHANGHAI
+from hub.money import fen
+from hub.rules import Rules, default_rules
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +41,7 @@ class SyncReport:
     unchanged: int = 0
     pages: int = 0
     cursor: datetime | None = None
+    changes_reported: int = 0  # changes of members, place or income noticed in the feed
 
     @property
     def written(self) -> int:
@@ -45,7 +50,7 @@ class SyncReport:
 
 def fingerprint(household: Household) -> str:
     """A digest of exactly what the index keeps of a household."""
-    kept = {
+    kept: dict[str, object] = {
         "district": household.district.code,
         "street": household.street,
         "hukou": household.hukou_type.value,
@@ -61,6 +66,8 @@ def fingerprint(household: Household) -> str:
             for e in household.enrollments
         ),
     }
+    if household.assessed_monthly_income is not None:
+        kept["income"] = str(household.assessed_monthly_income)
     return hashlib.sha256(json.dumps(kept, sort_keys=True).encode()).hexdigest()
 
 
@@ -81,6 +88,7 @@ def _apply(row: IndexedHousehold, household: Household, now: datetime) -> None:
     row.upstream_updated_at = household.updated_at
     row.fingerprint = fingerprint(household)
     row.synced_at = now
+    row.assessed_income_fen = fen(household.assessed_monthly_income)
     row.member_ids = ",".join(m.id_number for m in household.members)
     row.categories = ",".join(
         sorted(
@@ -113,8 +121,15 @@ async def sync_households(
     adapter: CivilAffairsAdapter,
     page_size: int = 500,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    rules: Rules | None = None,
 ) -> SyncReport:
-    """Read the feed from the stored cursor to its end and bring the index in line."""
+    """Read the feed from the stored cursor to its end and bring the index in line.
+
+    With the index, each household's review schedule follows its enrollments, and a
+    change of members, place or assessed income that arrives through the feed is
+    recorded as a change report that brings its next review forward.
+    """
+    rules = rules or default_rules()
     report = SyncReport()
     async with sessions() as session:
         stored = await session.get(SyncCursor, Source.CIVIL_AFFAIRS.value)
@@ -125,7 +140,7 @@ async def sync_households(
         page = await adapter.changes(updated_since=since, page_token=token, page_size=page_size)
         report.pages += 1
         async with sessions.begin() as session:
-            await _apply_page(session, page.changes, report, clock())
+            await _apply_page(session, page.changes, report, clock(), rules)
             newest = max((c.updated_at for c in page.changes), default=None)
             if newest is not None and (report.cursor is None or newest > report.cursor):
                 report.cursor = newest
@@ -149,6 +164,7 @@ async def _apply_page(
     changes: tuple[HouseholdChange, ...],
     report: SyncReport,
     now: datetime,
+    rules: Rules,
 ) -> None:
     # The feed may name a household more than once; its last entry is its state.
     latest = {c.household_id: c for c in changes}
@@ -160,6 +176,7 @@ async def _apply_page(
             select(IndexedHousehold).where(IndexedHousehold.household_id.in_(list(latest)))
         )
     }
+    noticed: dict[str, tuple[list[reviews.ChangeKind], datetime]] = {}
     stale: list[str] = []  # households whose members and enrollments are replaced
     removed: list[str] = []
     fresh: list[Household] = []
@@ -178,6 +195,15 @@ async def _apply_page(
             fresh.append(change.household)
             report.inserted += 1
         elif row.fingerprint != fingerprint(change.household):
+            before = {
+                "member_ids": row.member_ids,
+                "district": row.district,
+                "street": row.street,
+                "income_fen": row.assessed_income_fen,
+            }
+            if before["income_fen"] is None:  # never synced with an income: no change known
+                before["income_fen"] = fen(change.household.assessed_monthly_income)
+            noticed[hid] = (reviews.feed_changes(before, change.household), change.updated_at)
             _apply(row, change.household, now)
             stale.append(hid)
             fresh.append(change.household)
@@ -205,6 +231,23 @@ async def _apply_page(
         )
     await session.flush()
     session.add_all([child for h in fresh for child in _children(h)])
+    await reviews.refresh(session, fresh, rules)
+    today = now.astimezone(SHANGHAI).date()
+    for household_id, (kinds, updated_at) in noticed.items():
+        for kind in kinds:
+            await reviews.changed(
+                session,
+                household_id=household_id,
+                kind=kind,
+                occurred_on=min(updated_at.astimezone(SHANGHAI).date(), today),
+                reported_by=reviews.Reporter.FEED,
+                note="reported through the civil-affairs change feed",
+                recorded_by=None,
+                now=now,
+                today=today,
+                rules=rules,
+            )
+            report.changes_reported += 1
 
 
 async def _store_cursor(session: AsyncSession, newest: datetime, now: datetime) -> None:

@@ -14,6 +14,7 @@ async def run_sync(settings: Settings) -> SyncReport:
             sessions=resources.sessions,
             adapter=resources.adapters.civil_affairs,
             page_size=settings.sync_page_size,
+            rules=resources.rules,
         )
     finally:
         await resources.aclose()

@@ -1,0 +1,1 @@
+"""The work between departments: reviews, change reports, alerts, referrals, charity aid."""
