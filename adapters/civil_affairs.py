@@ -140,6 +140,7 @@ def _amount(value: Any) -> Decimal:
 
 def _member(item: dict[str, Any]) -> Member:
     grade = item.get("disabilityGrade")
+    care = item.get("careSubsidy")  # left out by a department that does not report it
     if grade is not None and int(grade) not in (1, 2, 3, 4):
         raise ValueError("disability grade out of range")
     return Member(
@@ -152,6 +153,7 @@ def _member(item: dict[str, Any]) -> Member:
         chronic_illness=bool(item["chronicIllness"]),
         work_ability=_WORK_ABILITY[item["workAbilityCode"]],
         household_id=str(item["householdId"]),
+        care_subsidy=None if care is None else _amount(care),
     )
 
 
@@ -168,9 +170,11 @@ def _enrollment(item: dict[str, Any]) -> Enrollment:
 
 
 def _household(item: dict[str, Any]) -> Household:
-    # A department that does not yet report assessed income leaves both fields out.
+    # A department that does not yet report assessed income (or the part of it earned
+    # from work) leaves the fields out.
     income = item.get("assessedMonthlyIncome")
     assessed_on = item.get("incomeAssessedOn")
+    earnings = item.get("assessedMonthlyEarnings")
     return Household(
         id=str(item["householdId"]),
         district=District.from_code(item["regionCode"]),
@@ -182,4 +186,5 @@ def _household(item: dict[str, Any]) -> Household:
         updated_at=_datetime(item["updatedAt"]),
         assessed_monthly_income=None if income is None else _amount(income),
         income_assessed_on=None if assessed_on is None else date.fromisoformat(assessed_on),
+        assessed_monthly_earnings=None if earnings is None else _amount(earnings),
     )

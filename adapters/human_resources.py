@@ -60,8 +60,10 @@ class EmploymentRecord:
     """What the bureau holds about one person: work, social insurance, pension, services.
 
     ``last_contribution_month`` is the first day of the last month paid for.
-    ``wage_band`` is set for the employed and flexibly employed, ``monthly_pension``
-    for retirees, ``unemployment_registered_on`` for the registered unemployed.
+    ``wage_band`` and ``employed_since`` (the day the current employment or flexible
+    work began) are set for the employed and flexibly employed, ``monthly_pension`` for
+    retirees, ``unemployment_registered_on`` for the registered unemployed.
+    ``employed_since`` is also None when the bureau does not say.
     """
 
     id_number: str
@@ -72,6 +74,7 @@ class EmploymentRecord:
     monthly_pension: Decimal | None
     unemployment_registered_on: date | None
     services: tuple[EmploymentService, ...]
+    employed_since: date | None = None
 
 
 _STATUS = {
@@ -170,4 +173,6 @@ def _record(item: dict[str, Any]) -> EmploymentRecord:
             )
             for s in services
         ),
+        # A bureau that does not yet report it leaves the field out.
+        employed_since=_optional_date(item.get("EmployedSince")),
     )

@@ -28,7 +28,12 @@ def age_on(birth: date, day: date) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Member:
-    """A person as civil affairs knows them, within their household."""
+    """A person as civil affairs knows them, within their household.
+
+    ``care_subsidy`` is the severe-disability care subsidy (重残无业人员护理补贴) civil affairs
+    pays the member, in yuan a month; None when none is paid (or the department does not
+    say).
+    """
 
     id_number: str
     name: str
@@ -39,6 +44,7 @@ class Member:
     chronic_illness: bool
     work_ability: WorkAbility
     household_id: str
+    care_subsidy: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +65,9 @@ class Household:
 
     ``assessed_monthly_income`` is the household's monthly income in yuan as civil affairs
     last assessed it (核定收入), on ``income_assessed_on``; both are None when the
-    department holds no assessment.
+    department holds no assessment. ``assessed_monthly_earnings`` is the part of that
+    income earned from work (wages, flexible work), in yuan a month, at most the assessed
+    income; None when the department holds no assessment or does not say.
     """
 
     id: str
@@ -72,6 +80,7 @@ class Household:
     updated_at: datetime
     assessed_monthly_income: Decimal | None = None
     income_assessed_on: date | None = None
+    assessed_monthly_earnings: Decimal | None = None
 
     @property
     def head(self) -> Member:

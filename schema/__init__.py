@@ -16,6 +16,9 @@ import schema.enums  # noqa: F401  (registers the enums with their descriptions)
 from schema.audit import AuditQuery
 from schema.auditing import Auditing
 from schema.consent import ConsentMutation, ConsentQuery
+from schema.coordination.alerts import AlertMutation, AlertQuery
+from schema.coordination.referral_mutations import ReferralMutation
+from schema.coordination.referrals import ReferralQuery
 from schema.coordination.reviews import ReviewMutation, ReviewQuery
 from schema.errors import Notices, VariableErrors, error_code, is_expected
 from schema.household import HouseholdQuery
@@ -30,12 +33,21 @@ log = logging.getLogger(__name__)
 
 
 @strawberry.type(description="Read households and people across the seven departments.")
-class Query(HouseholdQuery, ListingQuery, ConsentQuery, AuditQuery, SourcesQuery, ReviewQuery):
+class Query(
+    HouseholdQuery,
+    ListingQuery,
+    ConsentQuery,
+    AuditQuery,
+    SourcesQuery,
+    ReviewQuery,
+    AlertQuery,
+    ReferralQuery,
+):
     pass
 
 
 @strawberry.type(description="Record the work that lives between departments.")
-class Mutation(ConsentMutation, ReviewMutation):
+class Mutation(ConsentMutation, ReviewMutation, ReferralMutation, AlertMutation):
     pass
 
 

@@ -13,15 +13,20 @@ from typing import Any, cast
 
 import strawberry
 
+from adapters import human_resources as hr
 from adapters import records
 from adapters.base import SourceError
 from adapters.cache import Freshness
 from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType, Source
+from hub.households import income
 from hub.households.facts import Part
 from hub.households.service import Withheld, provenance
 from hub.index.search import IndexEntry
 from schema import arguments
 from schema.context import Info
+from schema.coordination.alerts import AGENCIES, Alert
+from schema.coordination.income import GradualWithdrawal, IncomeAssessment
+from schema.coordination.referrals import REFERRALS, ReferralConnection, household_referrals
 from schema.coordination.reviews import ChangeReport, ScheduledReview
 from schema.errors import source_error, stale_notice
 from schema.person import Person
@@ -130,6 +135,39 @@ class Household:
     async def charity(self, info: Info) -> CharitySection | None:
         return cast(CharitySection, await _facts(info, Source.CHARITY, self, "charity"))
 
+    @field(S, description="核定收入: the assessed income as the rules count it; null if none.")
+    async def income_assessment(self, info: Info) -> IncomeAssessment | None:
+        found = await _income(info, self.entry.household_id)
+        return cast(IncomeAssessment, found[1]) if found else None
+
+    @field(S, description="救助渐退: the gradual withdrawal the household is in, if any.")
+    async def gradual_withdrawal(self, info: Info) -> GradualWithdrawal | None:
+        found = await _income(info, self.entry.household_id)
+        if found is None:
+            return None
+        household, counted, employment = found
+        ongoing = income.withdrawal(
+            household, employment, counted, info.context.households.rules, info.context.today
+        )
+        return cast(GradualWithdrawal, ongoing)
+
+    @field(AGENCIES, description="主动发现: the household's alerts that are not resolved.")
+    async def alerts(self, info: Info) -> list[Alert]:
+        household_id = self.entry.household_id
+        found = await info.context.loaders.alerts_by_household.load(household_id)
+        info.context.access.saw(household_id, "alerts")
+        return cast(list[Alert], found or [])
+
+    @field(
+        REFERRALS,
+        description="转介: referrals of this household to or from the caller's department, "
+        "newest first (agencies only).",
+    )
+    async def referrals(
+        self, info: Info, first: int = 20, after: str | None = None
+    ) -> ReferralConnection | None:
+        return household_referrals(info, self.entry.household_id, first=first, after=after)
+
     @field(S, description="动态管理: when each active enrollment is next reviewed, and why.")
     async def reviews(self, info: Info) -> list[ScheduledReview]:
         household_id = self.entry.household_id
@@ -178,6 +216,30 @@ async def _civil_affairs(info: Info, household_id: str, part: str) -> records.Ho
         return None
     info.context.access.saw(household_id, part)
     return cast(records.Household, found[0])
+
+
+async def _income(
+    info: Info, household_id: str
+) -> tuple[records.Household, income.IncomeFacts, list[hr.EmploymentRecord]] | None:
+    """Civil affairs' household, its income as the rules count it, and its employment."""
+    loaders = info.context.loaders.part_by_household
+    civil, work = await asyncio.gather(
+        loaders[Source.CIVIL_AFFAIRS].load(household_id),
+        loaders[Source.HUMAN_RESOURCES].load(household_id),
+    )
+    if not isinstance(civil, Part) or not isinstance(work, Part):
+        return None  # a department down, or withheld: nothing to count
+    found = civil.records.get(household_id, ())
+    if not found:
+        return None
+    household = cast(records.Household, found[0])
+    employment = work.unique(lambda r: r.id_number)
+    context = info.context
+    counted = income.income(household, employment, context.households.rules, context.today)
+    if counted is None:
+        return None
+    context.access.saw(household_id, "income")
+    return household, counted, employment
 
 
 async def _facts(info: Info, source: Source, household: Household, part: str) -> Any:

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 from adapters import records
 from adapters.base import SourceError
 from adapters.vocabulary import Source
-from hub.coordination import reviews
+from hub.coordination import alerts, reviews
 from hub.households.service import Households, Judged, Outcome, Withheld
 from hub.index.search import IndexEntry
 
@@ -61,6 +61,9 @@ class Loaders:
         )
         self.changes_by_household: DataLoader[str, list[reviews.ReportedChange] | None] = (
             DataLoader(_in_order(lambda ids: reviews.change_reports(sessions, ids)))
+        )
+        self.alerts_by_household: DataLoader[str, list[alerts.Found] | None] = DataLoader(
+            _in_order(lambda ids: alerts.for_households(sessions, ids))
         )
         self.facts_by_household: dict[Source, DataLoader[str, Judged | Withheld | None]] = {
             source: DataLoader(_in_order(_judged(households, source)))

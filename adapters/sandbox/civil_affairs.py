@@ -2,7 +2,9 @@
 
 Its contract is its own, as a real department's would be: camelCase JSON with the
 department's code tables (sex ``1``/``2``, GB/T 4761 relation codes, category codes
-``DB``/``TK``/``DSR``/``ZCX``/``LS``), amounts in yuan as strings, ISO dates. The
+``DB``/``TK``/``DSR``/``ZCX``/``LS``), amounts in yuan as strings, ISO dates. Besides the
+assessed monthly income (核定收入) a household carries the part of it earned from work, and
+a member the severe-disability care subsidy (重残无业人员护理补贴) paid to them. The
 ``/_sandbox`` routes change the data so that tests can watch the hub follow.
 """
 
@@ -86,6 +88,7 @@ def member_json(m: Member) -> dict[str, Any]:
         "chronicIllness": m.chronic_illness,
         "workAbilityCode": WORK_ABILITY_CODES[m.work_ability],
         "householdId": m.household_id,
+        "careSubsidy": None if m.care_subsidy is None else f"{m.care_subsidy:.2f}",
     }
 
 
@@ -113,6 +116,9 @@ def household_json(h: Household) -> dict[str, Any]:
             None if h.assessed_monthly_income is None else f"{h.assessed_monthly_income:.2f}"
         ),
         "incomeAssessedOn": h.income_assessed_on.isoformat() if h.income_assessed_on else None,
+        "assessedMonthlyEarnings": (
+            None if h.assessed_monthly_earnings is None else f"{h.assessed_monthly_earnings:.2f}"
+        ),
         "updatedAt": _iso(h.updated_at),
     }
 

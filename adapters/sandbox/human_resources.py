@@ -10,13 +10,19 @@ Everyone aged 16 or over has a record; children under 16 have none. What it says
 civil affairs: men from 60 and women from 55 are mostly retired on a pension (a small
 rural one for rural hukou); people unable to work are outside the labour force; able
 members of 低保 households with unstable income are often unemployed or in flexible work;
-some households have nobody in work at all (零就业家庭).
+some households have nobody in work at all (零就业家庭). Whoever works has a day their
+current work began (for a public-welfare post, the day of the post): mostly years ago,
+for some within the last six months. In about half of the active 低保 households with
+someone in work, one of them has just found the job that lifts the household over the
+standard (救助渐退), and civil affairs' assessed income says so
+(``adapters.sandbox.population``).
 """
 
 from __future__ import annotations
 
 import json
 import random
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -73,20 +79,107 @@ ZERO_EMPLOYMENT_SHARE = 0.25  # of households with a member of working age able 
 
 E = EmploymentStatus
 _WORKING = (E.EMPLOYED, E.FLEXIBLE)
+_POST = EmploymentServiceKind.PUBLIC_WELFARE_POST
 
 
 def retirement_age(sex: Sex) -> int:
     return 60 if sex is Sex.MALE else 55
 
 
+# Whoever works began their current work within the last six months (recent: 7 to 175
+# days before AS_OF) or long before (at least LONG_STANDING_DAYS before it).
+RECENT_DAYS = (7, 175)
+LONG_STANDING_DAYS = 213
+RECENT_SHARE = 0.1
+# The share of active 低保 households with someone in work whose new job lifts them over
+# the standard: households leaving 低保 through work (救助渐退).
+LEAVING_SHARE = 0.5
+LONGEST_SERVICE_YEARS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HouseholdWork:
+    """What the bureau holds about one household's members (those aged 16 or over).
+
+    ``leaving`` is the ID number of the member whose recent job lifts the household over
+    the 低保 standard (救助渐退), or None; civil affairs' assessed income follows it.
+    """
+
+    records: tuple[EmploymentRecord, ...]
+    leaving: str | None
+
+
 def build_records(population: Population) -> dict[str, EmploymentRecord]:
     """A record per person aged 16 or over, keyed by ID number."""
     result: dict[str, EmploymentRecord] = {}
     for household in population.households:
-        rng = rng_for(population.seed, "human_resources", household.id)
-        for record in _household(rng, household):
+        for record in household_work(population.seed, household).records:
             result[record.id_number] = record
     return result
+
+
+def household_work(seed: int, household: Household) -> HouseholdWork:
+    """The bureau's records about the household's members, and who is leaving 低保 by work.
+
+    Drawn from the household's members, hukou and enrollments alone, which the synthetic
+    population settles before it asks (it draws the assessed earnings from this).
+    The records are drawn from ``rng_for(seed, "human_resources", household_id)``, the
+    day work began and who is leaving from a stream of its own (``"employed_since"``).
+    """
+    records = _household(rng_for(seed, "human_resources", household.id), household)
+    return _employed_since(rng_for(seed, "employed_since", household.id), household, records)
+
+
+def _earliest_start(m: Member, r: EmploymentRecord) -> date:
+    """The earliest day the current work can have begun: at 16, within the longest service,
+    and for the employed within the months their contributions cover (paid monthly up to
+    the last posted month)."""
+    earliest = max(
+        anniversary(m.birth_date, MIN_AGE),
+        anniversary(AS_OF, -LONGEST_SERVICE_YEARS),
+    )
+    if r.status is E.EMPLOYED:
+        earliest = max(earliest, _months_before(LAST_POSTED, r.contribution_months - 1))
+    return earliest
+
+
+def _employed_since(
+    rng: random.Random, household: Household, records: list[EmploymentRecord]
+) -> HouseholdWork:
+    members = {m.id_number: m for m in household.members}
+    latest_long = AS_OF - timedelta(days=LONG_STANDING_DAYS)
+    since: dict[str, date] = {}
+    free: list[str] = []  # whose day is drawn, not that of a public-welfare post
+    for r in records:
+        if r.status not in _WORKING:
+            continue
+        recent = AS_OF - timedelta(days=rng.randint(*RECENT_DAYS))
+        earliest = _earliest_start(members[r.id_number], r)
+        long_standing = _day_between(rng, earliest, latest_long)
+        roll = rng.random()
+        post = [s.provided_on for s in r.services if s.kind is _POST]
+        if post:
+            since[r.id_number] = post[-1]  # the post is the job
+            continue
+        free.append(r.id_number)
+        is_recent = earliest > latest_long or roll < RECENT_SHARE
+        since[r.id_number] = recent if is_recent else long_standing
+    main = household.enrollments[0]
+    roll = rng.random()
+    leaving = rng.choice(free) if free else None
+    recent = AS_OF - timedelta(days=rng.randint(*RECENT_DAYS))
+    if (
+        leaving is None
+        or main.category is not AssistanceCategory.MINIMUM_LIVING
+        or main.status is not EnrollmentStatus.ACTIVE
+        or roll >= LEAVING_SHARE
+    ):
+        leaving = None
+    elif since[leaving] < AS_OF - timedelta(days=RECENT_DAYS[1]):
+        since[leaving] = recent
+    return HouseholdWork(
+        tuple(replace(r, employed_since=since.get(r.id_number)) for r in records), leaving
+    )
 
 
 def _household(rng: random.Random, household: Household) -> list[EmploymentRecord]:
@@ -159,7 +252,8 @@ def _months_before(day: date, months: int) -> date:
 LAST_POSTED = _months_before(AS_OF, 1)
 
 
-def _anniversary(born: date, years: int) -> date:
+def anniversary(born: date, years: int) -> date:
+    """The day ``years`` after ``born`` (1 March for 29 February in other years)."""
     try:
         return born.replace(year=born.year + years)
     except ValueError:  # born on 29 February
@@ -185,7 +279,7 @@ def _record(
     services: list[EmploymentService] = []
     months, last = 0, None
     if status is E.RETIRED:
-        retired_on = _anniversary(m.birth_date, retirement_age(m.sex))
+        retired_on = anniversary(m.birth_date, retirement_age(m.sex))
         months = rng.randint(180, max(180, (retirement_age(m.sex) - 18) * 12))
         last = _months_before(retired_on, 1)
         # Rural residents mostly draw the small 城乡居民 pension, urban retirees the 职工 one.
@@ -259,6 +353,7 @@ def record_json(r: EmploymentRecord) -> dict[str, Any]:
         "LastContributionMonth": _wire_date(r.last_contribution_month),
         "MonthlyPension": r.monthly_pension,
         "UnemploymentRegDate": _wire_date(r.unemployment_registered_on),
+        "EmployedSince": _wire_date(r.employed_since),
         "Services": [
             {"ServiceTypeCode": SERVICE_CODES[s.kind], "ServiceDate": _wire_date(s.provided_on)}
             for s in r.services

@@ -12,19 +12,28 @@ through ``rng_for``, so that one person's records agree across departments.
 Amounts and review dates follow the assistance rules file (``hub/rules/shanghai.toml``,
 read through ``adapters.sandbox.synthetic_rules``), so that the stand-ins and the hub judge
 households by the same standard.
+
+What civil affairs knows of the members' work follows what human resources records
+(``adapters.sandbox.human_resources.household_work``): only households with someone in
+work have earnings, the severe-disability care subsidy goes to most severely disabled
+members out of work, and a 低保 household whose member has just found work that lifts it
+over the standard (救助渐退) has its income assessed since. These are drawn after
+everything else, from streams of their own, so that the values drawn before stay as
+they were.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from functools import lru_cache
 from typing import TypeVar
 
 from adapters import idnumber
+from adapters.human_resources import EmploymentRecord, EmploymentStatus
 from adapters.records import Enrollment, Household, Member
 from adapters.sandbox import synthetic_rules
 from adapters.sandbox.geography import (
@@ -58,6 +67,14 @@ GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀英玲桂兰萍红梅琳雪慧颖洁�
 
 # (size, weight): assisted households are mostly one person (1.35 on average for 低保).
 SIZE_WEIGHTS = ((1, 66), (2, 16), (3, 10), (4, 5), (5, 2), (6, 1))
+
+# The share of severely disabled members out of work not (yet) paid the care subsidy:
+# the cases the hub's proactive discovery (主动发现) is there to find.
+CARE_MISSED_SHARE = 0.15
+# Per cent of the standard per person a household leaving 低保 through work now earns.
+LEAVING_INCOME = (101, 140)
+WORKING = (EmploymentStatus.EMPLOYED, EmploymentStatus.FLEXIBLE)
+_CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -102,7 +119,8 @@ def generate(seed: int, size: int, *, rules: SyntheticRules | None = None) -> Po
 @lru_cache(maxsize=8)
 def _generate(seed: int, size: int, rules: SyntheticRules) -> Population:
     used: set[str] = set()
-    households = tuple(_household(seed, i, used, rules) for i in range(size))
+    drafts = tuple(_household(seed, i, used, rules) for i in range(size))
+    households = tuple(_at_work(seed, h, rules) for h in drafts)
     by_id = {h.id: h for h in households}
     by_id_number = {m.id_number: m for h in households for m in h.members}
     return Population(seed=seed, households=households, by_id=by_id, by_id_number=by_id_number)
@@ -388,3 +406,74 @@ def _assessed_income(
     # Assessed within the year before AS_OF, never before the household applied.
     assessed_on = AS_OF - timedelta(days=rng.randint(0, min(364, (AS_OF - main.since).days)))
     return income.quantize(Decimal("0.01")), assessed_on
+
+
+def _at_work(seed: int, household: Household, rules: SyntheticRules) -> Household:
+    """The household with what follows from its members' work (human resources' records):
+    the care subsidies paid to severely disabled members out of work, the part of the
+    assessed income earned from work, and for a household leaving 低保 through a member's
+    new job (救助渐退) the income assessed since the job began.
+
+    Human resources draws its records from the household's members, hukou and enrollments,
+    which stay as they are here; the values here come from streams of their own
+    (``"disability_care"``, ``"earnings"``), so every value drawn before stays as it was.
+    """
+    # Imported here: the human-resources stand-in builds on this module (AS_OF, rng_for).
+    from adapters.sandbox.human_resources import household_work
+
+    work = household_work(seed, household)
+    working = {r.id_number for r in work.records if r.status in WORKING}
+    members = _care_subsidies(
+        rng_for(seed, "disability_care", household.id), household.members, working, rules
+    )
+    income, assessed_on = household.assessed_monthly_income, household.income_assessed_on
+    # Every synthetic household's income is assessed (``_assessed_income``).
+    assert income is not None
+    assert assessed_on is not None
+    rng = rng_for(seed, "earnings", household.id)
+    earnings = _earnings(rng, income, working - {work.leaving}, work.records)
+    if work.leaving is not None:
+        # Assessed again since the job began: its pay lifts the income over the standard.
+        began = next(r.employed_since for r in work.records if r.id_number == work.leaving)
+        assert began is not None
+        before = income
+        income = _per_capita(rng, rules.standard, *LEAVING_INCOME, len(members)).quantize(_CENT)
+        earnings += income - before
+        first = max(began, household.enrollments[0].since)
+        assessed_on = first + timedelta(days=rng.randint(0, (AS_OF - first).days))
+    return replace(
+        household,
+        members=members,
+        assessed_monthly_income=income,
+        income_assessed_on=assessed_on,
+        assessed_monthly_earnings=earnings,
+    )
+
+
+def _care_subsidies(
+    rng: random.Random, members: tuple[Member, ...], working: set[str], rules: SyntheticRules
+) -> tuple[Member, ...]:
+    """重残无业人员护理补贴: paid to most members of the rules' disability grades out of work."""
+    result = []
+    for m in members:
+        missed = rng.random() < CARE_MISSED_SHARE
+        eligible = m.disability_grade in rules.care_grades and m.id_number not in working
+        paid = rules.care_subsidy is not None and eligible and not missed
+        result.append(replace(m, care_subsidy=rules.care_subsidy) if paid else m)
+    return tuple(result)
+
+
+def _earnings(
+    rng: random.Random,
+    income: Decimal,
+    earners: set[str],
+    records: tuple[EmploymentRecord, ...],
+) -> Decimal:
+    """The part of ``income`` earned from work: none without ``earners``; most of it, or
+    less beside a pension."""
+    pensioned = any(r.monthly_pension is not None for r in records)
+    low, high = (20, 70) if pensioned else (50, 100)
+    share = Decimal(rng.randint(low, high)) / 100
+    if not earners:
+        return Decimal("0.00")
+    return (income * share).quantize(_CENT, rounding=ROUND_DOWN)

@@ -20,7 +20,7 @@ from adapters.records import Enrollment, Household, Member, age_on
 from adapters.sandbox import scenario_departments as departments
 from adapters.sandbox import synthetic_rules
 from adapters.sandbox.geography import STREETS
-from adapters.sandbox.population import AS_OF, AS_OF_TIME
+from adapters.sandbox.population import AS_OF, AS_OF_TIME, WORKING
 from adapters.sandbox.scenario import Scenario, ScenarioError, ScenarioHousehold
 from adapters.sandbox.scenario_departments import Issues
 from adapters.sandbox.scenario_format import (
@@ -84,8 +84,10 @@ def _household(entry: HouseholdEntry, path: str, issues: Issues) -> Household | 
     if not entry.members:
         issues.add(f"{path}.members", "a household has at least one member")
         return None
+    working = {e.id_number for e in entry.human_resources if e.status in WORKING}
     members = tuple(
-        _member(m, j, entry.id, f"{path}.members[{j}]", issues) for j, m in enumerate(entry.members)
+        _member(m, j, entry.id, f"{path}.members[{j}]", issues, working=m.id_number in working)
+        for j, m in enumerate(entry.members)
     )
     heads = sum(m.relation is Relation.HEAD for m in members)
     if heads != 1:
@@ -93,6 +95,7 @@ def _household(entry: HouseholdEntry, path: str, issues: Issues) -> Household | 
     income = entry.assessed_monthly_income
     if entry.income_assessed_on is not None and income is None:
         issues.add(f"{path}.income_assessed_on", "given without assessed_monthly_income")
+    earnings = _earnings(entry, path, issues, anyone_working=bool(working))
     street = entry.street or STREETS[district][0]
     return Household(
         id=entry.id,
@@ -105,10 +108,42 @@ def _household(entry: HouseholdEntry, path: str, issues: Issues) -> Household | 
         updated_at=AS_OF_TIME,  # civil affairs stamps it when the scenario is loaded
         assessed_monthly_income=income,
         income_assessed_on=entry.income_assessed_on or (AS_OF if income is not None else None),
+        assessed_monthly_earnings=earnings,
     )
 
 
-def _member(m: MemberEntry, j: int, household_id: str, path: str, issues: Issues) -> Member:
+def _earnings(
+    entry: HouseholdEntry, path: str, issues: Issues, *, anyone_working: bool
+) -> Decimal | None:
+    """The part of the assessed income earned from work: as given, or all of it when
+    someone works and none of it when nobody does."""
+    income = entry.assessed_monthly_income
+    if "assessed_monthly_earnings" not in entry.model_fields_set:
+        if income is None:
+            return None
+        return income if anyone_working else Decimal(0)
+    earnings = entry.assessed_monthly_earnings
+    if earnings is not None and income is None:
+        issues.add(f"{path}.assessed_monthly_earnings", "given without assessed_monthly_income")
+    elif earnings is not None and income is not None and earnings > income:
+        issues.add(f"{path}.assessed_monthly_earnings", "exceeds assessed_monthly_income")
+    return earnings
+
+
+def _care_subsidy(m: MemberEntry, *, working: bool) -> Decimal | None:
+    """重残无业人员护理补贴: as given, or by the rules for a severely disabled member out of
+    work."""
+    if "care_subsidy" in m.model_fields_set:
+        return m.care_subsidy
+    rules = synthetic_rules.packaged(AS_OF)
+    if working or m.disability_grade not in rules.care_grades:
+        return None
+    return rules.care_subsidy
+
+
+def _member(
+    m: MemberEntry, j: int, household_id: str, path: str, issues: Issues, *, working: bool
+) -> Member:
     encoded = idnumber.parse(m.id_number, today=max(date.today(), AS_OF))
     born = m.birth_date or encoded.birth_date
     relation = m.relation
@@ -126,6 +161,7 @@ def _member(m: MemberEntry, j: int, household_id: str, path: str, issues: Issues
         chronic_illness=m.chronic_illness,
         work_ability=m.work_ability or _work_ability(age_on(born, AS_OF), m.disability_grade),
         household_id=household_id,
+        care_subsidy=_care_subsidy(m, working=working),
     )
 
 
@@ -229,7 +265,7 @@ def _departments(
         household,
         f"{path}.human_resources",
         issues,
-        lambda e, m, where: departments.employment(e),
+        lambda e, m, where: departments.employment(e, m, where, issues),
     )
     dwellings = tuple(
         departments.dwelling(d, k, household, f"{path}.housing[{k}]", issues)

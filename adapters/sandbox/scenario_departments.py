@@ -33,8 +33,8 @@ from adapters.housing import Dwelling, LowRentHousing, RuralRenovation
 from adapters.human_resources import EmploymentRecord, EmploymentService, EmploymentStatus
 from adapters.records import Household, Member, age_on
 from adapters.sandbox import charity, education, emergency_management, health_insurance
-from adapters.sandbox.human_resources import LAST_POSTED
-from adapters.sandbox.population import AS_OF, rng_for
+from adapters.sandbox.human_resources import LAST_POSTED, MIN_AGE, anniversary
+from adapters.sandbox.population import AS_OF, WORKING, rng_for
 from adapters.sandbox.scenario_format import (
     CharityAidEntry,
     DisasterEntry,
@@ -249,7 +249,23 @@ def _last_month(e: EmploymentEntry) -> date | None:
     return None
 
 
-def employment(e: EmploymentEntry) -> EmploymentRecord:
+# When the work of someone in work began, if the entry does not say: a year before AS_OF.
+DEFAULT_EMPLOYED_SINCE = AS_OF - timedelta(days=365)
+
+
+def _employed_since(e: EmploymentEntry, member: Member, path: str, issues: Issues) -> date | None:
+    """The day the current work began: as given, or a year before AS_OF (at 16 at the
+    earliest) for someone in work; only someone in work has one."""
+    if e.status not in WORKING:
+        if e.employed_since is not None:
+            issues.add(f"{path}.employed_since", "only for someone EMPLOYED or FLEXIBLE")
+        return None
+    if "employed_since" in e.model_fields_set:
+        return e.employed_since
+    return max(DEFAULT_EMPLOYED_SINCE, anniversary(member.birth_date, MIN_AGE))
+
+
+def employment(e: EmploymentEntry, member: Member, path: str, issues: Issues) -> EmploymentRecord:
     """A member's employment record."""
     last = _last_month(e)
     return EmploymentRecord(
@@ -261,6 +277,7 @@ def employment(e: EmploymentEntry) -> EmploymentRecord:
         monthly_pension=e.monthly_pension,
         unemployment_registered_on=e.unemployment_registered_on,
         services=tuple(EmploymentService(s.kind, s.provided_on) for s in e.services),
+        employed_since=_employed_since(e, member, path, issues),
     )
 
 

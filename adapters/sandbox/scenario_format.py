@@ -175,7 +175,9 @@ class Schooling(Entry):
 
 class MemberEntry(Entry):
     """A member; sex and birth date default from the ID number, work ability from the age
-    and disability."""
+    and disability, the care subsidy (重残无业人员护理补贴) from the rules: paid to a member
+    of the rules' disability grades whom no human-resources entry has in work. An explicit
+    null says none is paid."""
 
     id_number: IdNumberText
     name: Text
@@ -185,6 +187,7 @@ class MemberEntry(Entry):
     disability_grade: DisabilityGrade | None = None
     chronic_illness: bool = False
     work_ability: WorkAbilityName | None = None
+    care_subsidy: Yuan | None = None  # explicitly null: none paid
     schooling: Schooling | None = None
 
 
@@ -304,10 +307,12 @@ class ServiceEntry(Entry):
 
 
 class EmploymentEntry(Entry):
-    """A member's employment, social insurance and pension record."""
+    """A member's employment, social insurance and pension record; for someone in work
+    (EMPLOYED or FLEXIBLE) the day their work began defaults to a year before AS_OF."""
 
     id_number: IdNumberText
     status: EmploymentName
+    employed_since: date | None = None  # explicitly null: the bureau does not say
     wage_band: WageBandName | None = None
     contribution_months: Count = 0
     last_contribution_month: Month | None = None
@@ -367,7 +372,12 @@ class CharityAidEntry(Entry):
 
 
 class HouseholdEntry(Entry):
-    """A household: civil affairs' record of it, and each department's records about it."""
+    """A household: civil affairs' record of it, and each department's records about it.
+
+    With an assessed income, the part of it earned from work defaults to all of it when a
+    human-resources entry has a member in work (EMPLOYED or FLEXIBLE), to none otherwise;
+    an explicit null says civil affairs does not split it.
+    """
 
     id: HouseholdIdText
     district: DistrictName | None = None
@@ -376,6 +386,7 @@ class HouseholdEntry(Entry):
     hukou_type: HukouName = HukouType.URBAN
     assessed_monthly_income: Yuan | None = None
     income_assessed_on: date | None = None
+    assessed_monthly_earnings: Yuan | None = None
     members: tuple[MemberEntry, ...]
     enrollments: tuple[EnrollmentEntry, ...] = ()
     health_insurance: tuple[MedicalEntry, ...] = ()

@@ -2,7 +2,9 @@
 
 The hub validates the rules file (``hub/rules/``), but adapters never import the hub, so
 the sandbox reads the same TOML file itself, and only what it needs: the 低保 standard in
-force on one day, the 特困 multiple of it, and the review months per category. The hub's
+force on one day, the 特困 multiple of it, the review months per category, and the
+severe-disability care subsidy (重残无业人员护理补贴) in force that day with the disability
+grades it is paid for. The hub's
 ``hub.rules.synthetic_rules`` builds the same value from validated rules; a test keeps the
 two readings in agreement.
 """
@@ -34,11 +36,18 @@ class ReviewMonths:
 
 @dataclass(frozen=True, slots=True)
 class SyntheticRules:
-    """Plain, hashable data: the population generator caches on it."""
+    """Plain, hashable data: the population generator caches on it.
+
+    ``care_subsidy`` is the severe-disability care subsidy in yuan a month (None when none
+    is in force), paid for the disability grades ``care_grades``. Their defaults are the
+    packaged file's, for a builder that does not give them.
+    """
 
     standard: Decimal
     extreme_hardship_multiple: Decimal
     review: tuple[ReviewMonths, ...]
+    care_subsidy: Decimal | None = Decimal(410)
+    care_grades: tuple[int, ...] = (1, 2)
 
     def review_months(
         self, category: AssistanceCategory, *, income_stable: bool, able_to_work_member: bool
@@ -60,10 +69,16 @@ def read(path: Path | None = None, *, on: date) -> SyntheticRules:
     with where.open("rb") as f:
         data = tomllib.load(f, parse_float=Decimal)
     try:
+        standard = _latest(data["minimum_living"]["standard"], on)
+        if standard is None:
+            raise ValueError(f"no 最低生活保障 standard in force on {on.isoformat()}")
+        care = data["disability_care"]
         return SyntheticRules(
-            standard=_in_force(data["minimum_living"]["standard"], on),
+            standard=standard,
             extreme_hardship_multiple=Decimal(data["extreme_hardship"]["basic_living_multiple"]),
             review=tuple(_review(c, data["review"][c.value]) for c in AssistanceCategory),
+            care_subsidy=_latest(care["subsidy"], on),
+            care_grades=tuple(int(grade) for grade in care["grades"]),
         )
     except (KeyError, TypeError) as exc:
         raise ValueError(f"{where}: not a usable rules file (missing {exc})") from None
@@ -75,12 +90,11 @@ def packaged(on: date) -> SyntheticRules:
     return read(on=on)
 
 
-def _in_force(table: list[dict[str, Any]], on: date) -> Decimal:
+def _latest(table: list[dict[str, Any]], on: date) -> Decimal | None:
+    """The amount of a dated table in force on ``on``; None before its first entry."""
     amounts = [Decimal(e["amount"]) for e in table if e["from"] <= on]
-    if not amounts:
-        raise ValueError(f"no 最低生活保障 standard in force on {on.isoformat()}")
     # The file lists entries oldest first (the hub checks it): the last one started is in force.
-    return amounts[-1]
+    return amounts[-1] if amounts else None
 
 
 def _review(category: AssistanceCategory, entry: dict[str, Any]) -> ReviewMonths:

@@ -41,10 +41,10 @@ from hub.rules import Rules
 
 MAX_TEXT = 2000  # characters of a reason, note or outcome
 
-# Alert states (``hub.db.coordination.Alert.state``) in which an alert is no longer open
-# to a referral, and the state a referral puts it in.
+# Alert states (``hub.coordination.alerts.AlertState``) from which an alert may become a
+# referral (its ``MOVES`` to REFERRED), and the state the referral puts it in.
+ALERT_REFERABLE = frozenset({"OPEN", "ACKNOWLEDGED"})
 ALERT_REFERRED = "REFERRED"
-ALERT_CLOSED = frozenset({"RESOLVED", "DISMISSED", ALERT_REFERRED})
 
 
 class ReferralState(enum.Enum):
@@ -199,7 +199,7 @@ async def refer(
                     "no such alert on this household",
                     seen=household_id,
                 )
-            if alert is not None and alert.state in ALERT_CLOSED:
+            if alert is not None and alert.state not in ALERT_REFERABLE:
                 raise ReferralProblem(
                     ReferralErrorCode.ALERT_NOT_ACTIVE,
                     f"the alert is {alert.state.lower()}",

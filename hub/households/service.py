@@ -121,7 +121,7 @@ class Households:
             for household_id in wanted:
                 entry = found.entries.get(household_id)
                 if entry is not None:
-                    self._remember(entry)
+                    self.remember(entry)
                 elif household_id in found.out_of_reach:
                     self.access.deny(household_id)
                 else:
@@ -153,7 +153,7 @@ class Households:
                 session, where=where, first=first, after=after, reach=self.reach, now=self.now
             )
         for entry in found.entries:
-            self._remember(entry)
+            self.remember(entry)
         return found
 
     async def count(self, where: HouseholdFilter) -> int:
@@ -161,7 +161,8 @@ class Households:
         async with self.sessions() as session:
             return await search.count(session, where=where, reach=self.reach, now=self.now)
 
-    def _remember(self, entry: IndexEntry) -> None:
+    def remember(self, entry: IndexEntry) -> None:
+        """An entry read elsewhere (a page of the index): no second query for it."""
         self._entries[entry.household_id] = entry
         self.access.saw(entry.household_id, "household")
 

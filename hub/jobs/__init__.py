@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from adapters.vocabulary import District
 from hub.index.sync import SyncReport, sync_households
+from hub.jobs.discovery import DiscoveryReport, discover
 from hub.resources import Resources
 from hub.settings import Settings
 
@@ -16,5 +18,15 @@ async def run_sync(settings: Settings) -> SyncReport:
             page_size=settings.sync_page_size,
             rules=resources.rules,
         )
+    finally:
+        await resources.aclose()
+
+
+async def run_discovery(
+    settings: Settings, *, district: District | None = None, batch_size: int = 500
+) -> DiscoveryReport:
+    resources = Resources.open(settings)
+    try:
+        return await discover(resources, district=district, batch_size=batch_size)
     finally:
         await resources.aclose()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from adapters.sandbox.synthetic_rules import ReviewMonths, SyntheticRules
 from adapters.vocabulary import AssistanceCategory
-from hub.rules.model import Rules
+from hub.rules.model import NotInForce, Rules
 
 
 def synthetic_rules(rules: Rules, on: date) -> SyntheticRules:
@@ -22,4 +23,13 @@ def synthetic_rules(rules: Rules, on: date) -> SyntheticRules:
             ReviewMonths(c, rules.review[c].months, rules.review[c].unstable_months)
             for c in AssistanceCategory
         ),
+        care_subsidy=_care_subsidy(rules, on),
+        care_grades=tuple(rules.disability_care.grades),
     )
+
+
+def _care_subsidy(rules: Rules, on: date) -> Decimal | None:
+    try:
+        return rules.care_subsidy_on(on)
+    except NotInForce:
+        return None

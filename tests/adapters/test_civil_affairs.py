@@ -1,4 +1,6 @@
+from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -6,10 +8,12 @@ import pytest
 from adapters.base import BadUpstreamData, HealthStatus, SourceTimeout, SourceUnavailable
 from adapters.civil_affairs import CivilAffairsAdapter
 from adapters.http import SourceClient
-from adapters.records import HouseholdChange
+from adapters.records import Household, HouseholdChange
 from adapters.registry import Adapters
+from adapters.sandbox.civil_affairs import OPENAPI, household_json, member_json
 from adapters.sandbox.population import Population
 from adapters.vocabulary import Source
+from tests.adapters.conftest import mocked
 from tests.conftest import faults, sandbox_url
 
 
@@ -126,3 +130,100 @@ async def test_the_stand_in_rejects_a_forged_page_token(http: httpx.AsyncClient)
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "BAD_REQUEST"
+
+
+# The part of the income earned from work, and the severe-disability care subsidy -------
+
+
+def _with_care_and_earnings(population: Population) -> Household:
+    return next(
+        h
+        for h in population.households
+        if h.assessed_monthly_earnings and any(m.care_subsidy for m in h.members)
+    )
+
+
+async def test_the_adapter_reads_the_earnings_and_the_care_subsidies(
+    adapters: Adapters, population: Population
+):
+    cared = [h for h in population.households if any(m.care_subsidy for m in h.members)][:5]
+    earning = [h for h in population.households if h.assessed_monthly_earnings][:5]
+    wanted = [*cared, *earning]
+    found = await adapters.civil_affairs.households([h.id for h in wanted])
+    assert [found[h.id] for h in wanted] == wanted
+    assert {m.care_subsidy for h in cared for m in found[h.id].members} >= {Decimal(410)}
+    assert all(found[h.id].assessed_monthly_earnings for h in earning)
+    members = [m for h in cared for m in h.members]
+    persons = await adapters.civil_affairs.persons([m.id_number for m in members])
+    assert [persons[m.id_number].care_subsidy for m in members] == [m.care_subsidy for m in members]
+
+
+def test_the_stand_in_writes_them_as_yuan_strings(population: Population):
+    household = _with_care_and_earnings(population)
+    body = household_json(household)
+    assert body["assessedMonthlyEarnings"] == f"{household.assessed_monthly_earnings:.2f}"
+    assert Decimal(body["assessedMonthlyEarnings"]) <= Decimal(body["assessedMonthlyIncome"])
+    written = [m["careSubsidy"] for m in body["members"]]
+    assert "410.00" in written
+    assert set(written) <= {"410.00", None}
+    assert member_json(household.members[0])["careSubsidy"] == written[0]
+
+
+async def test_a_department_without_them_reads_them_as_none(population: Population):
+    household = _with_care_and_earnings(population)
+    body = household_json(household)
+    del body["assessedMonthlyEarnings"]
+    for member in body["members"]:
+        del member["careSubsidy"]
+    adapter = mocked(Source.CIVIL_AFFAIRS, {"households": [body], "notFound": []})
+    assert isinstance(adapter, CivilAffairsAdapter)
+    (found,) = (await adapter.fetch([household.id]))[household.id]
+    assert found == replace(
+        household,
+        assessed_monthly_earnings=None,
+        members=tuple(replace(m, care_subsidy=None) for m in household.members),
+    )
+    person = member_json(household.members[0])
+    del person["careSubsidy"]
+    persons = mocked(Source.CIVIL_AFFAIRS, {"persons": [person], "notFound": []})
+    assert isinstance(persons, CivilAffairsAdapter)
+    found_person = (await persons.persons([household.members[0].id_number]))[person["idNumber"]]
+    assert found_person == replace(household.members[0], care_subsidy=None)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("assessedMonthlyEarnings", "-1.00"),
+        ("assessedMonthlyEarnings", "NaN"),
+        ("careSubsidy", "-410.00"),
+        ("careSubsidy", "四百一十"),
+    ],
+)
+async def test_earnings_or_a_care_subsidy_that_is_not_an_amount_is_bad_upstream_data(
+    field: str, value: str, population: Population
+):
+    household = _with_care_and_earnings(population)
+    body = household_json(household)
+    if field == "careSubsidy":
+        body["members"][0][field] = value
+    else:
+        body[field] = value
+    adapter = mocked(Source.CIVIL_AFFAIRS, {"households": [body], "notFound": []})
+    with pytest.raises(BadUpstreamData):
+        await adapter.fetch([household.id])
+
+
+def test_the_openapi_document_describes_every_field_the_stand_in_writes(
+    population: Population,
+):
+    schemas = OPENAPI["components"]["schemas"]
+    household = _with_care_and_earnings(population)
+    assert set(household_json(household)) == set(schemas["Household"]["properties"])
+    assert set(member_json(household.members[0])) == set(schemas["Member"]["properties"])
+    for name, schema in (
+        ("assessedMonthlyEarnings", schemas["Household"]["properties"]),
+        ("careSubsidy", schemas["Member"]["properties"]),
+    ):
+        assert schema[name]["type"] == ["string", "null"]
+        assert "yuan" in schema[name]["description"]

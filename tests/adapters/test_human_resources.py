@@ -15,7 +15,7 @@ from adapters.human_resources import (
 )
 from adapters.records import age_on
 from adapters.registry import Adapters
-from adapters.sandbox.human_resources import build_records, retirement_age
+from adapters.sandbox.human_resources import OPENAPI, build_records, record_json, retirement_age
 from adapters.sandbox.population import AS_OF, AS_OF_TIME, Population
 from adapters.vocabulary import AssistanceCategory, HukouType, Source, WorkAbility
 from hub.households import facts
@@ -242,3 +242,57 @@ async def test_unstable_income_and_zero_employment_households_show_up(
         zero_employment += expected
     assert mean(jobless[True]) > mean(jobless[False])
     assert 0 < zero_employment < len(population) / 2
+
+
+# The day current work began (EmployedSince) ---------------------------------------------
+
+
+async def test_the_day_work_began_is_read_and_a_bureau_without_it_reads_as_none():
+    body = _body(
+        _person(EmployedSince="2026-08-03"),
+        _person(IdCardNo=B, EmploymentStatusCode=12),  # as an older bureau writes it: no field
+    )
+    result = await mocked(SOURCE, body).fetch([A, B])
+    assert result[A][0].employed_since == date(2026, 8, 3)
+    assert result[B][0].employed_since is None
+    assert result[B][0].status is E.FLEXIBLE
+
+
+@pytest.mark.parametrize("value", ["2026/08/03", "20260803", 20260803, "2026-02-30"])
+async def test_a_day_work_began_outside_the_contract_is_bad_upstream_data(value: object):
+    await assert_bad_upstream_data(SOURCE, _body(_person(EmployedSince=value)), A)
+
+
+async def test_the_stand_in_writes_the_day_work_began_as_yyyy_mm_dd(
+    http: httpx.AsyncClient, population: Population
+):
+    records = build_records(population).values()
+    worker = next(r for r in records if r.employed_since is not None)
+    retiree = next(r for r in records if r.status is E.RETIRED)
+    response = await http.post(
+        sandbox_url(SOURCE) + "/rs/api/PersonQuery",
+        json={"IdCardNos": [worker.id_number, retiree.id_number]},
+    )
+    assert worker.employed_since is not None
+    assert f'"EmployedSince":"{worker.employed_since:%Y-%m-%d}"' in response.text
+    assert '"EmployedSince":null' in response.text
+
+
+async def test_the_adapter_reads_the_day_work_began_from_the_stand_in(
+    adapters: Adapters, population: Population
+):
+    built = build_records(population)
+    workers = [r for r in built.values() if r.status in WORKING]
+    result = await adapters[SOURCE].fetch([r.id_number for r in workers])
+    assert [result[r.id_number][0].employed_since for r in workers] == [
+        r.employed_since for r in workers
+    ]
+    assert all(r.employed_since is not None for r in workers)
+
+
+def test_the_openapi_document_describes_every_field_the_stand_in_writes(population: Population):
+    person = OPENAPI["components"]["schemas"]["Person"]["properties"]
+    for record in build_records(population).values():
+        assert set(record_json(record)) == set(person)
+    assert person["EmployedSince"]["type"] == ["string", "null"]
+    assert person["EmployedSince"]["pattern"] == person["UnemploymentRegDate"]["pattern"]

@@ -10,7 +10,7 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,9 +21,11 @@ from adapters.sandbox.population import Population
 from adapters.vocabulary import District, Source
 from hub.auth.principal import ClientKind
 from hub.db.coordination import (
+    Alert,
     ChangeReport,
     RecordedCharityAid,
     Referral,
+    ReferralEvent,
     Review,
     ReviewSchedule,
 )
@@ -46,6 +48,8 @@ class Targets:
 
     household: str
     consent: str
+    alert: str
+    referral: str
 
 
 async def _consent(gql: GraphQL, household_id: str) -> str:
@@ -75,6 +79,43 @@ CHANGE = """mutation($id: ID!, $on: Date!) { reportChange(input: {householdId: $
   kind: OTHER, occurredOn: $on}) { __typename ... on ReviewError { code message } } }"""
 
 
+ACKNOWLEDGE = """mutation($id: ID!) { acknowledgeAlert(id: $id) {
+  __typename ... on AlertError { code message } } }"""
+DISMISS = """mutation($id: ID!) { dismissAlert(id: $id, reason: "not needed") {
+  __typename ... on AlertError { code message } } }"""
+
+
+async def _acknowledge(caller: GraphQL, alert_id: str) -> dict[str, Any]:
+    return await caller(ACKNOWLEDGE, id=alert_id)
+
+
+async def _dismiss(caller: GraphQL, alert_id: str) -> dict[str, Any]:
+    return await caller(DISMISS, id=alert_id)
+
+
+async def _alert(sessions: Any, household_id: str) -> str:
+    """An open alert on a household, as discovery would have raised it."""
+    alert_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        session.add(
+            Alert(
+                id=alert_id,
+                household_id=household_id,
+                rule="HOUSING_HARDSHIP",
+                state="OPEN",
+                evidence=(
+                    '{"department": "housing", "fact": "f", "summary": "s", '
+                    '"rules_version": "v", "value": null, "threshold": null}'
+                ),
+                rules_version="v",
+                opened_at=now,
+                updated_at=now,
+            )
+        )
+    return alert_id
+
+
 async def _review(caller: GraphQL, household_id: str) -> dict[str, Any]:
     return await caller(REVIEW, id=household_id, on=date.today().isoformat())
 
@@ -83,14 +124,59 @@ async def _change(caller: GraphQL, household_id: str) -> dict[str, Any]:
     return await caller(CHANGE, id=household_id, on=date.today().isoformat())
 
 
+REFER = """mutation($id: ID!) { referHousehold(input: {householdId: $id,
+  toDepartment: HUMAN_RESOURCES, reason: "就业援助"}) {
+  __typename ... on ReferralError { code message }
+  ... on ReferralPayload { referral { id householdId } } } }"""
+RESPOND = """mutation($id: ID!) { respondToReferral(input: {id: $id, version: 1, accept: true}) {
+  __typename ... on ReferralError { code message } } }"""
+COMPLETE = """mutation($id: ID!) { completeReferral(input: {id: $id, version: 1, outcome: "x"}) {
+  __typename ... on ReferralError { code message } } }"""
+WITHDRAW_REFERRAL = """mutation($id: ID!) { withdrawReferral(input: {id: $id, version: 1}) {
+  __typename ... on ReferralError { code message } } }"""
+
+
+async def _referral(gql: GraphQL, household_id: str) -> str:
+    made = (await gql(REFER, id=household_id))["data"]["referHousehold"]
+    referral_id: str = made["referral"]["id"]
+    return referral_id
+
+
+async def _refer(caller: GraphQL, household_id: str) -> dict[str, Any]:
+    return await caller(REFER, id=household_id)
+
+
+async def _respond(caller: GraphQL, referral_id: str) -> dict[str, Any]:
+    return await caller(RESPOND, id=referral_id)
+
+
+async def _complete(caller: GraphQL, referral_id: str) -> dict[str, Any]:
+    return await caller(COMPLETE, id=referral_id)
+
+
+async def _withdraw_referral(caller: GraphQL, referral_id: str) -> dict[str, Any]:
+    return await caller(WITHDRAW_REFERRAL, id=referral_id)
+
+
 MUTATIONS: dict[str, tuple[Attempt, str]] = {
     # mutation: (attempt, which target it takes)
     "recordConsent": (_record, "household"),
     "withdrawConsent": (_withdraw, "consent"),
     "recordReview": (_review, "household"),
     "reportChange": (_change, "household"),
+    "acknowledgeAlert": (_acknowledge, "alert"),
+    "dismissAlert": (_dismiss, "alert"),
+    "referHousehold": (_refer, "household"),
+    "respondToReferral": (_respond, "referral"),
+    "completeReferral": (_complete, "referral"),
+    "withdrawReferral": (_withdraw_referral, "referral"),
 }
-NONEXISTENT = {"household": MISSING_HOUSEHOLD, "consent": str(uuid.uuid4())}
+NONEXISTENT = {
+    "household": MISSING_HOUSEHOLD,
+    "consent": str(uuid.uuid4()),
+    "alert": str(uuid.uuid4()),
+    "referral": str(uuid.uuid4()),
+}
 
 
 def test_the_walk_covers_every_mutation():
@@ -114,7 +200,8 @@ async def _consents(sessions: Any) -> list[object]:
             for c in await session.scalars(select(Consent).order_by(Consent.id))
         ]
         others = []
-        for model in (Review, ChangeReport, ReviewSchedule, Referral, RecordedCharityAid):
+        models = (Review, ChangeReport, ReviewSchedule, Referral, ReferralEvent, RecordedCharityAid)
+        for model in (*models, Alert):
             rows = await session.scalars(select(model))
             others.append(
                 sorted(str({k: v for k, v in vars(r).items() if k[0] != "_"}) for r in rows)
@@ -128,7 +215,12 @@ async def test_out_of_reach_answers_as_nonexistent_and_changes_nothing(
 ):
     caller, mine = limited
     outside = next(h for h in population.households if h.district is not mine)
-    targets = Targets(household=outside.id, consent=await _consent(gql, outside.id))
+    targets = Targets(
+        household=outside.id,
+        consent=await _consent(gql, outside.id),
+        alert=await _alert(hub_sessions, outside.id),
+        referral=await _referral(gql, outside.id),
+    )
     attempt, kind = MUTATIONS[mutation]
     before = await _consents(hub_sessions)
     entries_before = len(await audit_entries(hub_sessions))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import yaml  # type: ignore[import-untyped, unused-ignore]
 
+from adapters import idnumber
 from adapters.education import SchoolStage, StudentRecord
 from adapters.records import Enrollment, Household, Member
 from adapters.sandbox.geography import STREETS
@@ -304,6 +305,34 @@ CASES: dict[str, tuple[dict[str, Any], str]] = {
         minimal(charity=[{"project_id": "nope", "amount": 1, "given_on": "2026-01-01"}]),
         "households[0].charity[0].project_id: unknown project nope",
     ),
+    "earnings-without-income": (
+        minimal(assessed_monthly_earnings=100),
+        "households[0].assessed_monthly_earnings: given without assessed_monthly_income",
+    ),
+    "earnings-over-income": (
+        minimal(assessed_monthly_income=1000, assessed_monthly_earnings="1000.01"),
+        "households[0].assessed_monthly_earnings: exceeds assessed_monthly_income",
+    ),
+    "care-subsidy": (
+        minimal(members=[{"id_number": HEAD, "name": "张伟", "care_subsidy": -410}]),
+        "households[0].members[0].care_subsidy: Input should be greater than or equal to 0",
+    ),
+    "employed-since-out-of-work": (
+        minimal(
+            human_resources=[
+                {"id_number": HEAD, "status": "RETIRED", "employed_since": "2020-01-01"}
+            ]
+        ),
+        "households[0].human_resources[0].employed_since: only for someone EMPLOYED or FLEXIBLE",
+    ),
+    "employed-since-date": (
+        minimal(
+            human_resources=[
+                {"id_number": HEAD, "status": "EMPLOYED", "employed_since": "2026-13-01"}
+            ]
+        ),
+        "households[0].human_resources[0].employed_since: Input should be a valid date",
+    ),
 }
 
 
@@ -407,3 +436,158 @@ def test_a_file_names_itself_in_its_errors(tmp_path):
     assert caught.value.errors == ("households: must be a list",)
     with pytest.raises(ScenarioError, match="cannot read the file"):
         parse_scenario(tmp_path / "missing.yaml")
+
+
+# Work: earnings, the day work began, the care subsidy ------------------------------------
+
+# A severely disabled adult (born 1980) and a youth who turned 16 on 2026-03-15.
+DISABLED = idnumber.make("310115", date(1980, 6, 1), 55)
+YOUTH = idnumber.make("310115", date(2010, 3, 15), 77)
+
+
+def _household(**fields: Any) -> Household:
+    return scenario_from_data(minimal(**fields)).households[0].household
+
+
+def _employment(status: str, **fields: Any) -> dict[str, Any]:
+    return {"id_number": HEAD, "status": status, **fields}
+
+
+@pytest.mark.parametrize(
+    ("fields", "earnings"),
+    [
+        ({}, None),  # no assessed income: nothing to split
+        ({"assessed_monthly_income": 3000}, Decimal(0)),  # nobody in work
+        (
+            {
+                "assessed_monthly_income": 3000,
+                "human_resources": [_employment("FLEXIBLE")],
+            },
+            Decimal(3000),
+        ),
+        (
+            {
+                "assessed_monthly_income": 3000,
+                "human_resources": [_employment("RETIRED", monthly_pension=3000)],
+            },
+            Decimal(0),
+        ),
+        (
+            {
+                "assessed_monthly_income": 3000,
+                "assessed_monthly_earnings": "1250.50",
+                "human_resources": [_employment("EMPLOYED")],
+            },
+            Decimal("1250.50"),
+        ),
+        (
+            {
+                "assessed_monthly_income": 3000,
+                "assessed_monthly_earnings": None,
+                "human_resources": [_employment("EMPLOYED")],
+            },
+            None,
+        ),
+    ],
+    ids=["no-income", "nobody-works", "someone-works", "pension", "given", "null"],
+)
+def test_earnings_default_to_the_income_of_a_household_with_someone_in_work(
+    fields: dict[str, Any], earnings: Decimal | None
+):
+    assert _household(**fields).assessed_monthly_earnings == earnings
+
+
+@pytest.mark.parametrize(
+    ("member", "employment", "subsidy"),
+    [
+        ({"disability_grade": 1}, None, Decimal(410)),
+        ({"disability_grade": 2}, _employment("RETIRED"), Decimal(410)),
+        ({"disability_grade": 2}, _employment("EMPLOYED"), None),  # in work
+        ({"disability_grade": 3}, None, None),  # not a grade the rules pay for
+        ({}, None, None),
+        ({"disability_grade": 1, "care_subsidy": None}, None, None),  # not paid: a case
+        ({"disability_grade": 1, "care_subsidy": 300}, None, Decimal(300)),
+        ({"care_subsidy": "410.00"}, _employment("EMPLOYED"), Decimal(410)),  # as written
+    ],
+    ids=["grade-1", "retired", "in-work", "grade-3", "none", "null", "given", "given-anyway"],
+)
+def test_the_care_subsidy_defaults_by_the_rules(
+    member: dict[str, Any], employment: dict[str, Any] | None, subsidy: Decimal | None
+):
+    members = [{"id_number": HEAD, "name": "张伟", **member}]
+    household = _household(
+        members=members,
+        human_resources=[employment] if employment is not None else [],
+    )
+    assert household.members[0].care_subsidy == subsidy
+
+
+@pytest.mark.parametrize(
+    ("who", "employment", "since"),
+    [
+        (HEAD, _employment("EMPLOYED"), AS_OF - timedelta(days=365)),
+        (HEAD, _employment("FLEXIBLE", employed_since="2026-08-03"), date(2026, 8, 3)),
+        (HEAD, _employment("EMPLOYED", employed_since=None), None),
+        (HEAD, _employment("REGISTERED_UNEMPLOYED"), None),
+        (YOUTH, {"id_number": YOUTH, "status": "FLEXIBLE"}, date(2026, 3, 15)),  # at 16
+    ],
+    ids=["default", "given", "null", "out-of-work", "youth"],
+)
+def test_the_day_work_began_defaults_to_a_year_ago_for_someone_in_work(
+    who: str, employment: dict[str, Any], since: date | None
+):
+    members = [{"id_number": HEAD, "name": "张伟"}]
+    if who != HEAD:
+        members.append({"id_number": who, "name": "张小明", "relation": "CHILD"})
+    (record,) = (
+        scenario_from_data(minimal(members=members, human_resources=[employment]))
+        .households[0]
+        .human_resources
+    )
+    assert record.employed_since == since
+
+
+def test_a_household_leaving_minimum_living_through_work_is_written_as_it_is():
+    """救助渐退: the income over the standard, most of it from a job begun in August."""
+    household = scenario_from_data(
+        minimal(
+            members=[
+                {"id_number": HEAD, "name": "张伟"},
+                {"id_number": DISABLED, "name": "张强", "relation": "CHILD", "disability_grade": 1},
+            ],
+            assessed_monthly_income=3400,
+            income_assessed_on="2026-09-20",
+            assessed_monthly_earnings=2900,
+            enrollments=[{"category": "MINIMUM_LIVING", "monthly_amount": 2600}],
+            human_resources=[
+                _employment("EMPLOYED", employed_since="2026-08-01", wage_band="MINIMUM_TO_1_5X")
+            ],
+        )
+    ).households[0]
+    h = household.household
+    assert (h.assessed_monthly_income, h.assessed_monthly_earnings) == (
+        Decimal(3400),
+        Decimal(2900),
+    )
+    assert h.enrollments[0].monthly_amount == 2600
+    assert [m.care_subsidy for m in h.members] == [None, Decimal(410)]
+    assert household.human_resources[0].employed_since == date(2026, 8, 1)
+
+
+def test_the_example_documents_the_new_fields():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for key in ("assessed_monthly_earnings:", "care_subsidy:", "employed_since:"):
+        assert key in text
+    first, hardship, family, low, least = parse_scenario(EXAMPLE).households
+    assert first.household.assessed_monthly_earnings == 1200
+    assert [m.care_subsidy for m in first.household.members] == [None, None, Decimal(410)]
+    assert [r.employed_since for r in first.human_resources] == [date(2021, 3, 1), None]
+    assert hardship.household.assessed_monthly_earnings == 0
+    assert family.household.assessed_monthly_earnings == 7800  # the spouse works
+    assert [r.employed_since for r in family.human_resources] == [
+        None,
+        AS_OF - timedelta(days=365),
+        None,
+    ]
+    assert low.household.assessed_monthly_earnings == 0
+    assert least.household.assessed_monthly_earnings is None
