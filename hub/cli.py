@@ -223,11 +223,26 @@ def sync() -> None:
     help="Judge only this district's households (one partition of the work).",
 )
 @click.option("--batch", type=click.IntRange(10, 5000), default=500, show_default=True)
-def discover(district: str | None, batch: int) -> None:
+@click.option(
+    "--queue",
+    "queued",
+    is_flag=True,
+    help="Queue one job per district on Redis (HUB_REDIS_URL) for `hub worker`, and return.",
+)
+def discover(district: str | None, batch: int, queued: bool) -> None:
     """Judge every indexed household by the discovery rules and keep the alerts (主动发现)."""
     from hub.jobs import run_discovery
 
     chosen = District[district.upper()] if district else None
+    if queued:
+        from hub.jobs.queue import enqueue_discovery
+
+        settings = _settings()
+        if not settings.redis_url:
+            raise click.UsageError("--queue needs HUB_REDIS_URL")
+        names = asyncio.run(enqueue_discovery(settings, [chosen] if chosen else None))
+        click.echo(f"queued {len(names)} district(s): {', '.join(names) or 'all already queued'}")
+        return
     report = asyncio.run(run_discovery(_settings(), district=chosen, batch_size=batch))
     tally = report.tally
     click.echo(
@@ -240,6 +255,18 @@ def discover(district: str | None, batch: int) -> None:
             f"  {department} could not be read for {count} households: rules needing it "
             "were not judged for them"
         )
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+def worker(burst: bool) -> None:
+    """Process queued discovery jobs (HUB_REDIS_URL); run as many as wanted."""
+    from hub.jobs.queue import worker as make_worker
+
+    settings = _settings()
+    if not settings.redis_url:
+        raise click.UsageError("the worker needs HUB_REDIS_URL")
+    asyncio.run(make_worker(settings, burst=burst).start())
 
 
 @main.group("schema")
