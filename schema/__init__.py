@@ -17,6 +17,7 @@ from schema.audit import AuditQuery
 from schema.auditing import Auditing
 from schema.consent import ConsentMutation, ConsentQuery
 from schema.coordination.alerts import AlertMutation, AlertQuery
+from schema.coordination.charity import CharityMutation, CharityQuery
 from schema.coordination.referral_mutations import ReferralMutation
 from schema.coordination.referrals import ReferralQuery
 from schema.coordination.reviews import ReviewMutation, ReviewQuery
@@ -42,12 +43,13 @@ class Query(
     ReviewQuery,
     AlertQuery,
     ReferralQuery,
+    CharityQuery,
 ):
     pass
 
 
 @strawberry.type(description="Record the work that lives between departments.")
-class Mutation(ConsentMutation, ReviewMutation, ReferralMutation, AlertMutation):
+class Mutation(ConsentMutation, ReviewMutation, ReferralMutation, AlertMutation, CharityMutation):
     pass
 
 

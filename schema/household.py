@@ -18,6 +18,7 @@ from adapters import records
 from adapters.base import SourceError
 from adapters.cache import Freshness
 from adapters.vocabulary import DISTRICT_NAMES, AssistanceCategory, District, HukouType, Source
+from hub.coordination import charity as charity_aid
 from hub.households import income
 from hub.households.facts import Part
 from hub.households.service import Withheld, provenance
@@ -25,6 +26,7 @@ from hub.index.search import IndexEntry
 from schema import arguments
 from schema.context import Info
 from schema.coordination.alerts import AGENCIES, Alert
+from schema.coordination.charity import recorded_aid
 from schema.coordination.income import GradualWithdrawal, IncomeAssessment
 from schema.coordination.referrals import REFERRALS, ReferralConnection, household_referrals
 from schema.coordination.reviews import ChangeReport, ScheduledReview
@@ -130,10 +132,18 @@ class Household:
 
     @field(
         _section(Source.CHARITY),
-        description="慈善: aid from charity organisations to the household.",
+        description="慈善: aid from charity organisations to the household: the charity "
+        "department's records and the aid charities recorded through the hub.",
     )
     async def charity(self, info: Info) -> CharitySection | None:
-        return cast(CharitySection, await _facts(info, Source.CHARITY, self, "charity"))
+        # The department's records and the aid recorded through the hub, side by side.
+        found, recorded = await asyncio.gather(
+            _facts(info, Source.CHARITY, self, "charity"),
+            recorded_aid(info, self.entry.household_id),
+        )
+        if found is None:
+            return None
+        return cast(CharitySection, charity_aid.combined(found, recorded))
 
     @field(S, description="核定收入: the assessed income as the rules count it; null if none.")
     async def income_assessment(self, info: Info) -> IncomeAssessment | None:

@@ -15,7 +15,7 @@ from strawberry.dataloader import DataLoader
 from adapters import records
 from adapters.base import SourceError
 from adapters.vocabulary import Source
-from hub.coordination import alerts, reviews
+from hub.coordination import alerts, charity, reviews
 from hub.households.service import Households, Judged, Outcome, Withheld
 from hub.index.search import IndexEntry
 
@@ -64,6 +64,9 @@ class Loaders:
         )
         self.alerts_by_household: DataLoader[str, list[alerts.Found] | None] = DataLoader(
             _in_order(lambda ids: alerts.for_households(sessions, ids))
+        )
+        self.charity_aid_by_household: DataLoader[str, list[charity.GivenAid] | None] = DataLoader(
+            _in_order(lambda ids: charity.recorded_aid(sessions, ids))
         )
         self.facts_by_household: dict[Source, DataLoader[str, Judged | Withheld | None]] = {
             source: DataLoader(_in_order(_judged(households, source)))

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from hub.auth.principal import Principal, Purpose
 from hub.db.models import Consent, IndexedHousehold
 from hub.households.reach import Reach, flag
+from hub.problems import Problem
 
 
 class ConsentErrorCode(enum.Enum):
@@ -30,18 +31,8 @@ class ConsentErrorCode(enum.Enum):
     VERSION_CONFLICT = "VERSION_CONFLICT"  # someone else changed it since it was read
 
 
-class ConsentProblem(Exception):
-    """An expected refusal, reported to the caller as a typed error with its code.
-
-    ``denied`` names the household of a consent out of the caller's reach, for the audit
-    log only: the caller is told exactly what a consent that does not exist would say.
-    """
-
-    def __init__(self, code: ConsentErrorCode, message: str, *, denied: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.denied = denied
+class ConsentProblem(Problem[ConsentErrorCode]):
+    """A refusal of this module, with its code."""
 
 
 # The purposes a household can consent to share for.

@@ -24,6 +24,7 @@ from hub.coordination.discovery import Evidence, Rule
 from hub.db.coordination import Alert
 from hub.db.models import IndexedHousehold
 from hub.households.reach import Reach, flag
+from hub.problems import Problem
 
 
 class AlertState(enum.Enum):
@@ -54,12 +55,8 @@ class AlertErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"
 
 
-class AlertProblem(Exception):
-    def __init__(self, code: AlertErrorCode, message: str, *, denied: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.denied = denied  # a household out of reach, for the audit log only
+class AlertProblem(Problem[AlertErrorCode]):
+    """A refusal of this module, with its code."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,6 +37,7 @@ from hub.coordination.calendar import add_working_days
 from hub.db.coordination import Alert, Referral, ReferralEvent
 from hub.db.models import IndexedHousehold
 from hub.households.reach import Reach, flag
+from hub.problems import Problem
 from hub.rules import Rules
 
 MAX_TEXT = 2000  # characters of a reason, note or outcome
@@ -98,12 +99,9 @@ class ReferralErrorCode(enum.Enum):
     INVALID_OUTCOME = "INVALID_OUTCOME"
 
 
-class ReferralProblem(Exception):
-    """An expected refusal, reported to the caller as a typed error with its code.
-
-    For the audit log only: ``denied`` names the household of a target out of the
-    caller's reach (the caller is told exactly what a target that does not exist would
-    say), ``missing`` a household that does not exist, and ``seen`` the household of a
+class ReferralProblem(Problem[ReferralErrorCode]):
+    """A refusal of a referral step. Besides ``denied``, for the audit log only:
+    ``missing`` a household that does not exist, and ``seen`` the household of a
     target the caller may see, whose referral the answer speaks of. ``from_state`` and
     ``to_state`` name an illegal transition.
     """
@@ -119,10 +117,7 @@ class ReferralProblem(Exception):
         from_state: ReferralState | None = None,
         to_state: ReferralState | None = None,
     ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.denied = denied
+        super().__init__(code, message, denied=denied)
         self.missing = missing
         self.seen = seen
         self.from_state = from_state

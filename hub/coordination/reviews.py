@@ -33,6 +33,7 @@ from hub.db.coordination import ChangeReport, Review, ReviewSchedule
 from hub.db.models import IndexedHousehold
 from hub.households.reach import Reach, flag
 from hub.money import fen, yuan
+from hub.problems import Problem
 from hub.rules import ReviewCycle, Rules
 
 
@@ -75,17 +76,8 @@ class ReviewErrorCode(enum.Enum):
     CONFLICT = "CONFLICT"  # someone changed the schedule since it was read
 
 
-class ReviewProblem(Exception):
-    """An expected refusal, reported to the caller as a typed error with its code.
-
-    ``denied`` names a household out of the caller's reach, for the audit log only.
-    """
-
-    def __init__(self, code: ReviewErrorCode, message: str, *, denied: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.denied = denied
+class ReviewProblem(Problem[ReviewErrorCode]):
+    """A refusal of this module, with its code."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,6 +158,15 @@ async def _withdraw_referral(caller: GraphQL, referral_id: str) -> dict[str, Any
     return await caller(WITHDRAW_REFERRAL, id=referral_id)
 
 
+RECORD_AID = """mutation($id: ID!) { recordCharityAid(input: {householdId: $id,
+  idempotencyKey: "grant-1", kind: CASH, amount: "100", givenOn: "2026-01-01",
+  projectName: "慈善超市"}) { __typename ... on CharityAidError { code message } } }"""
+
+
+async def _record_aid(caller: GraphQL, household_id: str) -> dict[str, Any]:
+    return await caller(RECORD_AID, id=household_id)
+
+
 MUTATIONS: dict[str, tuple[Attempt, str]] = {
     # mutation: (attempt, which target it takes)
     "recordConsent": (_record, "household"),
@@ -170,6 +179,13 @@ MUTATIONS: dict[str, tuple[Attempt, str]] = {
     "respondToReferral": (_respond, "referral"),
     "completeReferral": (_complete, "referral"),
     "withdrawReferral": (_withdraw_referral, "referral"),
+    "recordCharityAid": (_record_aid, "household"),
+}
+# Who tries a mutation that only another kind of client makes, instead of the limited
+# caseworker: a charity whose reach (a consent naming it) leaves the target out (the
+# target's consent names org-a).
+OTHER_CALLERS: dict[str, dict[str, Any]] = {
+    "recordCharityAid": {"kind": ClientKind.CHARITY, "organisation_id": "org-b"},
 }
 NONEXISTENT = {
     "household": MISSING_HOUSEHOLD,
@@ -211,9 +227,11 @@ async def _consents(sessions: Any) -> list[object]:
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 async def test_out_of_reach_answers_as_nonexistent_and_changes_nothing(
-    mutation, gql, limited, hub_sessions, population: Population
+    mutation, gql, limited, as_client, hub_sessions, population: Population
 ):
     caller, mine = limited
+    if mutation in OTHER_CALLERS:
+        caller = await as_client(**OTHER_CALLERS[mutation])
     outside = next(h for h in population.households if h.district is not mine)
     targets = Targets(
         household=outside.id,
