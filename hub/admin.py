@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters import idnumber
 from adapters.vocabulary import District, Source
-from hub import audit
+from hub import audit, signing
 from hub.auth import clients as registry
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.session import create_engine, session_factory
@@ -37,7 +37,7 @@ def run(
 
     try:
         return asyncio.run(go())
-    except registry.ClientError as exc:
+    except (registry.ClientError, signing.KeyRingError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -153,6 +153,45 @@ def tokens_revoke(settings: Settings, token_id: str) -> None:
     """Revoke TOKEN_ID: the next request with it is refused."""
     run(settings, lambda s: registry.revoke_token(s, token_id))
     click.echo(f"revoked {token_id}")
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The hub's Ed25519 signing keys (published at /.well-known/jwks.json)."""
+
+
+@keys_group.command("list")
+@click.pass_obj
+def keys_list(settings: Settings) -> None:
+    """Every key: its ID, when made, and whether it signs, is published, or is retired."""
+    rows = run(settings, signing.listing)
+    live = [r for r in rows if r.retired_at is None]
+    for row in rows:
+        state = (
+            f"retired {row.retired_at:%Y-%m-%d}"
+            if row.retired_at is not None
+            else ("signs" if row is live[-1] else "published")
+        )
+        click.echo(f"{row.kid}\t{row.created_at:%Y-%m-%d %H:%M}\t{state}")
+    if not rows:
+        click.echo("no keys yet (the first is made on first need, or by 'hub keys rotate')")
+
+
+@keys_group.command("rotate")
+@click.pass_obj
+def keys_rotate(settings: Settings) -> None:
+    """Add a key that signs from now on; the keys before stay published for verification."""
+    kid = run(settings, lambda sessions: signing.rotate(sessions, Keys(settings.secret)))
+    click.echo(f"{kid} signs from now on (running hubs take it up within a minute)")
+
+
+@keys_group.command("retire")
+@click.argument("kid")
+@click.pass_obj
+def keys_retire(settings: Settings, kid: str) -> None:
+    """Stop publishing KID: what it signed can no longer be verified with the hub's keys."""
+    run(settings, lambda sessions: signing.retire(sessions, kid))
+    click.echo(f"retired {kid}")
 
 
 @click.group("audit")

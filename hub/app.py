@@ -130,6 +130,11 @@ def create_app(
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
+    async def jwks(request: Request) -> JSONResponse:
+        # The hub's public signing keys, for partners and auditors to verify its signatures.
+        ring = await request.app.state.resources.signing.current()
+        return JSONResponse(ring.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
     graphql = HubGraphQL(settings)
     door = RequestIds(
         RefusalLimit(
@@ -148,6 +153,7 @@ def create_app(
         routes=[
             Route("/graphql", door, methods=["GET", "POST"]),
             Route("/healthz", healthz, methods=["GET"]),
+            Route("/.well-known/jwks.json", jwks, methods=["GET"]),
         ],
         lifespan=lifespan,
     )

@@ -305,10 +305,10 @@ def demo(scenario_file: Path | None) -> None:
 
 
 def _register_admin() -> None:
-    from hub.admin import audit_group, clients, tokens
+    from hub.admin import audit_group, clients, keys_group, tokens
     from hub.rules.cli import rules
 
-    for group in (clients, tokens, audit_group, rules):
+    for group in (clients, tokens, keys_group, audit_group, rules):
         main.add_command(group)
 
 

@@ -17,6 +17,7 @@ from hub.db.session import create_engine, session_factory
 from hub.keys import Keys
 from hub.rules import Rules, load
 from hub.settings import Settings
+from hub.signing import KeyRing
 
 
 def adapter_configs(settings: Settings) -> dict[Source, AdapterConfig]:
@@ -39,6 +40,7 @@ class Resources:
     rules: Rules
     revocations: Revocations
     credentials: CredentialCache
+    signing: KeyRing
 
     @classmethod
     def open(
@@ -53,12 +55,14 @@ class Resources:
         )
         sessions = session_factory(engine)
         revocations = watch(settings.database_url)
+        keys = Keys(settings.secret)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             audit=AuditWriter(sessions),
-            keys=Keys(settings.secret),
+            keys=keys,
+            signing=KeyRing(sessions, keys),
             # A bad rules file stops the hub here, naming each bad entry.
             rules=load(settings.rules_file),
             revocations=revocations,

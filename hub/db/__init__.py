@@ -7,7 +7,7 @@ from sqlalchemy import MetaData
 
 def metadata() -> MetaData:
     """Every table of the hub (the models are in more than one module)."""
-    from hub.db import coordination  # noqa: F401  (registers its tables)
+    from hub.db import coordination, signing  # noqa: F401  (register their tables)
     from hub.db.models import Base
 
     return Base.metadata
