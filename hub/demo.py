@@ -17,6 +17,7 @@ import click
 import httpx
 import uvicorn
 
+from adapters import sandbox as sandbox_package
 from adapters.sandbox.server import SERVED
 from hub.db import migrate
 from hub.db.session import create_engine
@@ -33,6 +34,13 @@ WHOLE = """{ household(id: "%s") { id district street members { idNumber name ag
   housing { dwellings { tenure } } employment { zeroEmployment members { status } }
   disaster { impacts { damageLevel } } charity { totalAmount aid { organisationName amount } }
   sources { source state } } }"""
+ALERTS = """{ alerts(filter: { state: OPEN }, first: 5) { edges { node { id rule
+  household { id street } evidence { department summary } } } } }"""
+REFER = """mutation { referHousehold(input: { householdId: "%s", toDepartment: HUMAN_RESOURCES,
+  reason: "零就业家庭: 请协助就业援助" }) { ... on ReferralPayload { referral { id state version } }
+  ... on ReferralError { code message } } }"""
+INCOMING = """{ referrals(direction: INCOMING, first: 5) { edges { node { id householdId reason
+  state version history { at department fromState toState note } } } } }"""
 DISCLOSURES = """{ disclosures(householdId: "%s") { at clientName clientKind purpose operation
   sections outcome } }"""
 
@@ -88,6 +96,7 @@ Demo tokens (valid 7 days; new ones on every start):
   caseworker (civil affairs, whole city): {demo.caseworker_token}
   charity ({demo.charity_name}):          {demo.charity_token}
   auditor:                                {demo.auditor_token}
+  human resources (referrals):            {demo.human_resources_token}
 
 A caseworker lists households and sees one whole:
 {_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", EXAMPLE)}
@@ -106,14 +115,26 @@ Stop one department to see the others carry on (its section null, an error namin
   curl -X PUT http://127.0.0.1:8100/faults/charity -d '{{"down": false}}'
 
 Check the audit log's hash chain with: .venv/bin/hub audit verify
+Look for households in need (主动发现), then list the alerts as the caseworker:
+  .venv/bin/hub discover
+{_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", ALERTS)}
+
+Refer a household to human resources, and see it arrive there (accept it with
+respondToReferral, close it with completeReferral; README: the work between departments):
+{_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", REFER % demo.consented_household)}
+{_curl(url, demo.human_resources_token, "CASE_MANAGEMENT", INCOMING)}
 """
+
+
+# The demo's hand-built households, beside the synthetic ones, unless a scenario is given.
+DEMO_SCENARIO = Path(sandbox_package.__file__).resolve().parent / "scenarios" / "demo.yaml"
 
 
 def run(settings: Settings, *, scenario: Path | None = None) -> int:
     from hub.app import create_app
 
     click.echo(f"starting the stand-in departments ({settings.sandbox_size} households)…")
-    extra = ["--scenario", str(scenario)] if scenario is not None else []
+    extra = ["--scenario", str(scenario or DEMO_SCENARIO)]
     child = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [
             sys.executable,

@@ -18,6 +18,7 @@ from hub.resources import Resources
 CASEWORKER = "demo-caseworker"
 CHARITY = "demo-charity"
 AUDITOR = "demo-auditor"
+HUMAN_RESOURCES = "demo-human-resources"  # receives referrals (一门受理、协同办理)
 CONSENTED = 25  # households that consent to share with the demo charity
 
 
@@ -26,6 +27,7 @@ class DemoAccess:
     caseworker_token: str
     charity_token: str
     auditor_token: str
+    human_resources_token: str
     charity_name: str
     consented_household: str
     unconsented_household: str
@@ -58,6 +60,13 @@ async def prepare(resources: Resources) -> DemoAccess:
         )
     if AUDITOR not in existing:
         await registry.add_client(sessions, name=AUDITOR, kind=ClientKind.AUDITOR)
+    if HUMAN_RESOURCES not in existing:
+        await registry.add_client(
+            sessions,
+            name=HUMAN_RESOURCES,
+            kind=ClientKind.AGENCY,
+            department=Source.HUMAN_RESOURCES,
+        )
     chosen = households[:: max(1, len(households) // CONSENTED)][:CONSENTED]
     async with sessions() as session:
         caseworker = await registry.find_client(session, CASEWORKER)
@@ -86,13 +95,14 @@ async def prepare(resources: Resources) -> DemoAccess:
     ttl = timedelta(days=7)
     tokens = [
         (await registry.issue_token(sessions, name, ttl=ttl)).secret
-        for name in (CASEWORKER, CHARITY, AUDITOR)
+        for name in (CASEWORKER, CHARITY, AUDITOR, HUMAN_RESOURCES)
     ]
     unconsented = next(h for h in households if h not in set(chosen))
     return DemoAccess(
         caseworker_token=tokens[0],
         charity_token=tokens[1],
         auditor_token=tokens[2],
+        human_resources_token=tokens[3],
         charity_name=foundation.name,
         consented_household=chosen[0],
         unconsented_household=unconsented,
