@@ -3,6 +3,7 @@ of it as clients of each kind (fixtures, registered for every test in ``tests/co
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -20,8 +21,8 @@ from adapters.vocabulary import Source
 from hub.app import create_app
 from hub.auth.clients import add_client, issue_token
 from hub.auth.principal import ClientKind, Purpose
-from hub.db.models import AuditEntry
-from hub.index.sync import sync_households
+from hub.auth.revocations import ListenRevocations, Revocations
+from hub.db.models import AuditEntry, SyncCursor
 from hub.settings import Settings
 
 _names = iter(range(1_000_000))
@@ -61,12 +62,34 @@ async def credentials(
 async def hub_app(
     settings: Settings, engine, transport: InProcessTransport
 ) -> AsyncIterator[Starlette]:
-    """The hub app over a migrated, synced database and the in-process stand-ins."""
+    """The hub app over a migrated, synced database and the in-process stand-ins.
+
+    The database is a copy of a template the hub app synced from stand-ins like these
+    (``tests/conftest.py``: ``wanted``, ``Templates``): the index and its sync cursor as a
+    sync leaves them, and nothing else, the audit log empty.
+    """
     app = create_app(settings, transport=transport)
     async with app.router.lifespan_context(app):
-        resources = app.state.resources
-        await sync_households(sessions=resources.sessions, adapter=resources.adapters.civil_affairs)
+        async with app.state.resources.sessions() as session:
+            cursor = await session.get(SyncCursor, Source.CIVIL_AFFAIRS.value)
+        # A test that asks for the hub app only at run time, or a module's own database
+        # that is not a SQLite file, would get a database ``wanted`` did not sync.
+        assert cursor is not None, "the hub app's database has not been synced"
+        await _listening(app.state.resources.revocations)
         yield app
+
+
+async def _listening(revocations: Revocations) -> None:
+    """Wait for the hub to hear of revocations: on PostgreSQL it starts listening just after
+    it starts, and caches no credentials until then. Tests expect a hub that has been up a
+    moment (as syncing here used to give it), whose workers know a token once it was used."""
+    if not isinstance(revocations, ListenRevocations):
+        return
+    for _ in range(500):
+        if revocations.epoch() is not None:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the hub's revocation listener did not connect in 5 s")
 
 
 @pytest.fixture
