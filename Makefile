@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench schema clean
+.PHONY: run test lint bench bench-discovery schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,14 @@ lint: $(VENV)/.test-installed
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python -m bench
+
+# Discovery throughput over 100,000 households (SIZE=10000 for a quick run).
+bench-discovery: $(VENV)/.test-installed
+	$(BIN)/python -m bench.discovery $(if $(SIZE),--size $(SIZE))
 
 schema: $(VENV)/.run-installed
 	$(BIN)/hub schema export

@@ -101,13 +101,14 @@ class CachedSource(Generic[R]):
                 )
             return result
         now = self._clock()
+        as_of = _utc(now)
         latency = _ms(started)
         keep = self._policy.cache_ttl > 0 or self._policy.stale_ttl > 0
         for key in missing:
             records = fetched.get(key, ())
             if keep:
                 self._cache.put(key, records, now)
-            result[key] = Sourced(records, Freshness.LIVE, _utc(now), latency)
+            result[key] = Sourced(records, Freshness.LIVE, as_of, latency)
         return result
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from adapters import wire
 from adapters.base import Health
 from adapters.http import SourceClient
 from adapters.vocabulary import District, Source
@@ -129,9 +130,7 @@ class EmergencyManagementAdapter:
 
 
 def _day(value: Any) -> date:
-    if not isinstance(value, str):
-        raise TypeError("date is not a string")
-    return datetime.strptime(value, "%Y/%m/%d").date()
+    return wire.day(value, "/")
 
 
 def _id_numbers(values: Any) -> tuple[str, ...]:

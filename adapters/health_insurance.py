@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from adapters import wire
 from adapters.base import Health
 from adapters.http import SourceClient
 from adapters.vocabulary import Source
@@ -130,10 +131,7 @@ def _fen(value: Any) -> Decimal:
     return Decimal(value).scaleb(-2)
 
 
-def _date(value: Any) -> date:
-    if not isinstance(value, str) or len(value) != 10:
-        raise ValueError("date is not yyyy-mm-dd")
-    return date.fromisoformat(value)
+_date = wire.day
 
 
 def _claim(item: dict[str, Any]) -> MedicalClaim:

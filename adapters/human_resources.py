@@ -10,10 +10,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from adapters import wire
 from adapters.base import Health
 from adapters.http import SourceClient
 from adapters.vocabulary import Source
@@ -132,8 +133,7 @@ def _int(value: Any) -> int:
     return value
 
 
-def _date(value: Any) -> date:
-    return datetime.strptime(str(value), "%Y-%m-%d").date()
+_date = wire.day
 
 
 def _optional_date(value: Any) -> date | None:

@@ -14,7 +14,15 @@ def is_household_id(value: object) -> bool:
     return isinstance(value, str) and _HOUSEHOLD_ID.fullmatch(value) is not None
 
 
-class Source(enum.Enum):
+class Term(enum.Enum):
+    """An enum of the vocabulary. Members are singletons, so identity hashes them: the
+    hash ``enum.Enum`` gives (a Python call hashing the name) shows in the profile of
+    every loop that keys dicts and sets by department or category."""
+
+    __hash__ = object.__hash__
+
+
+class Source(Term):
     """A department system the hub reads from."""
 
     CIVIL_AFFAIRS = "civil_affairs"
@@ -26,7 +34,7 @@ class Source(enum.Enum):
     CHARITY = "charity"
 
 
-class District(enum.Enum):
+class District(Term):
     """Shanghai's 16 districts, valued by their GB/T 2260 region code."""
 
     HUANGPU = "310101"
@@ -79,7 +87,7 @@ DISTRICT_NAMES: dict[District, str] = {
 }
 
 
-class AssistanceCategory(enum.Enum):
+class AssistanceCategory(Term):
     """Social-assistance categories held by civil affairs."""
 
     MINIMUM_LIVING = "MINIMUM_LIVING"
@@ -89,7 +97,7 @@ class AssistanceCategory(enum.Enum):
     TEMPORARY = "TEMPORARY"
 
 
-class EnrollmentStatus(enum.Enum):
+class EnrollmentStatus(Term):
     """Where a household stands in an assistance category."""
 
     ACTIVE = "ACTIVE"
@@ -98,12 +106,12 @@ class EnrollmentStatus(enum.Enum):
     TERMINATED = "TERMINATED"
 
 
-class Sex(enum.Enum):
+class Sex(Term):
     MALE = "MALE"
     FEMALE = "FEMALE"
 
 
-class Relation(enum.Enum):
+class Relation(Term):
     """A member's relation to the head of the household."""
 
     HEAD = "HEAD"
@@ -116,14 +124,14 @@ class Relation(enum.Enum):
     OTHER = "OTHER"
 
 
-class HukouType(enum.Enum):
+class HukouType(Term):
     """Household registration type (户籍类型)."""
 
     URBAN = "URBAN"
     RURAL = "RURAL"
 
 
-class WorkAbility(enum.Enum):
+class WorkAbility(Term):
     """Ability to work as assessed by civil affairs (劳动能力)."""
 
     FULL = "FULL"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -51,6 +52,18 @@ def spread(
         for key in concerns(record):
             if key in wanted:
                 result[key].append(record)
+
+
+def day(value: Any, separator: str = "-") -> date:
+    """A date written yyyy-mm-dd (with ``separator`` between the parts), and nothing else."""
+    if (
+        not isinstance(value, str)
+        or len(value) != 10
+        or value[4] != separator
+        or value[7] != separator
+    ):
+        raise ValueError(f"date is not yyyy{separator}mm{separator}dd")
+    return date.fromisoformat(value if separator == "-" else value.replace(separator, "-"))
 
 
 def yuan_text(value: Any) -> Decimal:

@@ -224,12 +224,19 @@ def sync() -> None:
 )
 @click.option("--batch", type=click.IntRange(10, 5000), default=500, show_default=True)
 @click.option(
+    "--concurrency",
+    type=click.IntRange(1, 64),
+    default=4,
+    show_default=True,
+    help="Batches in flight at once.",
+)
+@click.option(
     "--queue",
     "queued",
     is_flag=True,
     help="Queue one job per district on Redis (HUB_REDIS_URL) for `hub worker`, and return.",
 )
-def discover(district: str | None, batch: int, queued: bool) -> None:
+def discover(district: str | None, batch: int, concurrency: int, queued: bool) -> None:
     """Judge every indexed household by the discovery rules and keep the alerts (主动发现)."""
     from hub.jobs import run_discovery
 
@@ -243,7 +250,9 @@ def discover(district: str | None, batch: int, queued: bool) -> None:
         names = asyncio.run(enqueue_discovery(settings, [chosen] if chosen else None))
         click.echo(f"queued {len(names)} district(s): {', '.join(names) or 'all already queued'}")
         return
-    report = asyncio.run(run_discovery(_settings(), district=chosen, batch_size=batch))
+    report = asyncio.run(
+        run_discovery(_settings(), district=chosen, batch_size=batch, concurrency=concurrency)
+    )
     tally = report.tally
     click.echo(
         f"judged {report.households} households in {report.seconds:.1f} s "

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from adapters import education as edu
@@ -89,12 +90,14 @@ class Seen:
     entry: IndexEntry
     parts: Mapping[Source, object]  # a Part, or why there is none (SourceError, WITHHELD)
     schedule: Sequence[Due]
+    # What several rules work out alike (the counted income), worked out once.
+    memo: dict[object, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def part(self, source: Source) -> Part[Any] | None:
         found = self.parts.get(source)
         return found if isinstance(found, Part) else None
 
-    @property
+    @cached_property
     def household(self) -> records.Household | None:
         part = self.part(CIVIL)
         found = part.records.get(self.entry.household_id, ()) if part else ()
@@ -122,8 +125,14 @@ def _employment(seen: Seen) -> list[hr.EmploymentRecord]:
 
 
 def _income(seen: Seen, rules: Rules, today: date) -> income.IncomeFacts | None:
-    household = seen.household
-    return income.income(household, _employment(seen), rules, today) if household else None
+    key = ("income", rules.version, today)
+    if key not in seen.memo:
+        household = seen.household
+        seen.memo[key] = (
+            income.income(household, _employment(seen), rules, today) if household else None
+        )
+    found: income.IncomeFacts | None = seen.memo[key]
+    return found
 
 
 def expenditure_poverty(seen: Seen, rules: Rules, today: date) -> Evidence | None:
@@ -212,7 +221,9 @@ def student_without_aid(seen: Seen, rules: Rules, today: date) -> Evidence | Non
         return None
     if not _active(household) - {C.TEMPORARY}:
         return None
-    unaided: list[edu.StudentRecord] = [s for s in education.unique() if not s.aid]
+    unaided: list[edu.StudentRecord] = [
+        s for s in education.unique(lambda s: s.id_number) if not s.aid
+    ]
     if not unaided:
         return None
     stages = ", ".join(sorted({s.stage.value.lower().replace("_", " ") for s in unaided}))

@@ -23,10 +23,16 @@ async def run_sync(settings: Settings) -> SyncReport:
 
 
 async def run_discovery(
-    settings: Settings, *, district: District | None = None, batch_size: int = 500
+    settings: Settings,
+    *,
+    district: District | None = None,
+    batch_size: int = 500,
+    concurrency: int = 4,
 ) -> DiscoveryReport:
     resources = Resources.open(settings)
     try:
-        return await discover(resources, district=district, batch_size=batch_size)
+        return await discover(
+            resources, district=district, batch_size=batch_size, concurrency=concurrency
+        )
     finally:
         await resources.aclose()
