@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from adapters import http
 from adapters.base import Adapter, SourceError
 from adapters.resilience import Clock, Policy
 from adapters.vocabulary import Source
@@ -86,19 +87,25 @@ class CachedSource(Generic[R]):
                 missing.append(key)
             else:
                 result[key] = Sourced(hit[0], Freshness.LIVE, _utc(hit[1]), 0.0)
+        if result:  # every one so far came from the cache
+            http.observer.cached(self.source, fresh=len(result), stale=0)
         if not missing:
             return result
         started = time.perf_counter()
         try:
             fetched = await self.adapter.fetch(missing)
         except SourceError as exc:
+            served = 0
             for key in missing:
                 stale = self._cache.get(key, self._policy.stale_ttl)
+                served += stale is not None
                 result[key] = (
                     exc
                     if stale is None
                     else Sourced(stale[0], Freshness.STALE, _utc(stale[1]), _ms(started), exc)
                 )
+            if served:
+                http.observer.cached(self.source, fresh=0, stale=served)
             return result
         now = self._clock()
         as_of = _utc(now)

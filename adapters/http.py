@@ -15,8 +15,8 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
 
 import httpx
 import orjson
@@ -38,6 +38,71 @@ log = logging.getLogger(__name__)
 
 class CircuitOpen(SourceUnavailable):
     """The breaker is open: the call was not even tried."""
+
+
+class CallWatch(Protocol):
+    """One department call as it is observed: the headers each attempt carries (the
+    trace context), the statuses answered, its retries and how it ended."""
+
+    headers: Mapping[str, str]
+
+    def answered(self, status: int) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def ended(self, error: BaseException | None) -> None: ...
+
+
+class CallObserver(Protocol):
+    """Who watches department calls (the hub's metrics and traces). Adapters only report
+    to it; what it does with the reports is none of theirs."""
+
+    def start(self, source: Source, method: str, path: str) -> CallWatch: ...
+
+    def in_flight(self, source: Source, change: int) -> None: ...
+
+    def breaker(self, source: Source, state: BreakerState) -> None: ...
+
+    def cached(self, source: Source, *, fresh: int, stale: int) -> None: ...
+
+
+class _Unwatched:
+    headers: Mapping[str, str] = {}
+
+    def answered(self, status: int) -> None:
+        pass
+
+    def retried(self) -> None:
+        pass
+
+    def ended(self, error: BaseException | None) -> None:
+        pass
+
+
+class _Unobserved:
+    _watch = _Unwatched()
+
+    def start(self, source: Source, method: str, path: str) -> CallWatch:
+        return self._watch
+
+    def in_flight(self, source: Source, change: int) -> None:
+        pass
+
+    def breaker(self, source: Source, state: BreakerState) -> None:
+        pass
+
+    def cached(self, source: Source, *, fresh: int, stale: int) -> None:
+        pass
+
+
+# One per process, like the log and the metrics registry: the hub installs its own.
+observer: CallObserver = _Unobserved()
+
+
+def observe(new: CallObserver | None) -> None:
+    """Report every department call of this process to ``new`` (None: to no one)."""
+    global observer
+    observer = new if new is not None else _Unobserved()
 
 
 class SourceClient:
@@ -98,32 +163,44 @@ class SourceClient:
         params: dict[str, str] | None = None,
         body: bytes | None = None,
     ) -> Any:
+        watch = observer.start(self.source, method, path)
         if not self.breaker.allow():
-            raise CircuitOpen(
+            refused = CircuitOpen(
                 self.source, f"circuit open, next try in {self.breaker.retry_after:.0f}s"
             )
+            watch.ended(refused)
+            raise refused
         attempts = self.policy.retries + 1 if idempotent else 1
         attempt = 0
         try:
             while True:
                 attempt += 1
                 try:
-                    found = await self._once(method, path, params=params, body=body)
+                    found = await self._once(method, path, params=params, body=body, watch=watch)
                     break
                 except (SourceUnavailable, SourceTimeout):
                     left = remaining(self._clock)
                     if attempt >= attempts or (left is not None and left <= 0):
                         raise
+                    watch.retried()
                     await self._sleep(self._backoff(attempt))
-        except (SourceUnavailable, SourceTimeout):
+        except (SourceUnavailable, SourceTimeout) as exc:
             self.breaker.record_failure()
             if self.breaker.state is BreakerState.OPEN:
                 log.warning("circuit opened for %s", self.source.value)
+            watch.ended(exc)
+            observer.breaker(self.source, self.breaker.state)
             raise
-        except SourceError:
+        except SourceError as exc:
             self.breaker.release()
+            watch.ended(exc)
+            raise
+        except BaseException as exc:  # cancelled (the request gave up), or a bug
+            watch.ended(exc)
             raise
         self.breaker.record_success()
+        watch.ended(None)
+        observer.breaker(self.source, BreakerState.CLOSED)
         return found
 
     def _backoff(self, attempt: int) -> float:
@@ -132,7 +209,13 @@ class SourceClient:
         return random.uniform(0, ceiling)
 
     async def _once(
-        self, method: str, path: str, *, params: dict[str, str] | None, body: bytes | None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, str] | None,
+        body: bytes | None,
+        watch: CallWatch | None = None,
     ) -> Any:
         timeout = self.policy.timeout
         left = remaining(self._clock)
@@ -140,16 +223,25 @@ class SourceClient:
             if left <= 0:
                 raise SourceTimeout(self.source, "the request's deadline has passed")
             timeout = min(timeout, left)
+        headers = self._headers
+        if watch is not None and watch.headers:
+            headers = {**headers, **watch.headers}  # the trace context, to the department
         try:
             async with asyncio.timeout(timeout):
                 async with self._slots:
-                    status, content = await self._wire.request(
-                        method,
-                        self._base_url + path,
-                        params=params,
-                        body=body,
-                        headers=self._headers,
-                    )
+                    observer.in_flight(self.source, 1)
+                    try:
+                        status, content = await self._wire.request(
+                            method,
+                            self._base_url + path,
+                            params=params,
+                            body=body,
+                            headers=headers,
+                        )
+                    finally:
+                        observer.in_flight(self.source, -1)
+            if watch is not None:
+                watch.answered(status)
         except (TimeoutError, WireTimeout):
             raise SourceTimeout(self.source, f"no answer within {timeout:g}s") from None
         except WireUnreachable as exc:

@@ -3,12 +3,25 @@
 Everything runs on loopback in separate processes, started and measured in this run:
 the seven stand-ins (one process, each department answering after ``--latency-ms``),
 the hub twice (aiohttp and httpx transports, caching off so every answer asks the
-departments), and the hand-written aggregator in ``bench/baseline.py``. Reported as
-ratios measured in the same run, never as absolute targets:
+departments), later once more with ``--workers`` processes, and the hand-written
+aggregator in ``bench/baseline.py`` on each transport. Reported as ratios measured in
+the same run, never as absolute targets:
 
 - fan-out: one household's full view (seven departments) against one department call;
 - upstream calls made by one ``households(first: 50)`` query selecting every section;
-- throughput of the full view under concurrency, against the baseline.
+- out of reach against nonexistent: the time of an answer (``bench/timing.py``);
+- throughput of the full view under concurrency, against the baseline, and the CPU each
+  process (hub or baseline, stand-ins, this load client) spends per answer (read from
+  /proc, so Linux only);
+- a py-spy profile of the hub under that load: top functions and areas by self samples;
+- throughput of the hub with ``--workers`` worker processes, against the baseline.
+
+Households and their members come from the synthetic population the stand-ins serve
+(``--seed``, ``--size``), never from the hub's database. Every process listens on a
+loopback port the system chose free. ``--quick`` runs every step on a small population
+with short windows (under a minute; the figures are rough); ``--only throughput,profile``
+runs some steps (``fanout``, ``calls``, ``timing``, ``throughput``, ``profile``,
+``workers``). A full run of every step also writes ``bench/latest.md``.
 """
 
 from __future__ import annotations
@@ -16,298 +29,361 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import random
 import secrets
-import statistics
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import aiohttp
 
-from adapters.vocabulary import District, Source
-from bench import timing
+from adapters.sandbox.population import Population, generate
+from adapters.vocabulary import Source
+from bench import load, profile, report, timing
+from bench.processes import Processes, client_headers, free_ports, hub_here, running, wait_up
+from bench.stand_ins import department_environment
 from hub.demo import wait_healthy
-from hub.settings import SANDBOX_CONTROL_PORT, SANDBOX_PORTS
 
-HUB_PORTS = {"aiohttp": 8201, "httpx": 8202}
-BASELINE_PORTS = {"aiohttp": 8203, "httpx": 8204}
+STEPS = ("fanout", "calls", "timing", "throughput", "profile", "workers")
 SECTIONS = """id members { idNumber age } civilAffairs { enrollments { category status } }
   medical { totalOutOfPocket insured { scheme } } education { students { stage } }
   housing { dwellings { tenure } } employment { members { status } }
   disaster { impacts { damageLevel } } charity { totalAmount }"""
 ONE = f"query($id: ID!) {{ household(id: $id) {{ {SECTIONS} }} }}"
 LIST = f"{{ households(first: 50) {{ edges {{ node {{ {SECTIONS} }} }} }} }}"
+AGENCY = ("--kind", "agency", "--department", "civil_affairs")
+
+# Option → (full run, --quick): what --quick changes unless the option is given.
+SIZES = {
+    "size": (2000, 200),
+    "seconds": (5.0, 1.5),
+    "samples": (30, 5),
+    "profile_seconds": (8, 2),
+}
 
 
-@dataclass
-class Figures:
-    one_department_ms: float
-    full_view_ms: float
-    list_calls: dict[str, int]
-    throughput: dict[str, Rate]
-    timings: list[timing.Timing]
+@dataclass(frozen=True)
+class Ports:
+    """Where each process of the run listens: loopback ports the system chose free."""
 
+    departments: dict[Source, int]
+    control: int
+    servers: dict[str, int]  # report key → port (the hub's and the baseline's)
 
-@contextmanager
-def processes(env: dict[str, str]) -> Iterator[Callable[..., None]]:
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start(*args: str, **extra: str) -> None:
-        started.append(
-            subprocess.Popen([sys.executable, *args], env={**env, **extra})  # noqa: S603
+    @classmethod
+    def allocate(cls, workers_key: str) -> Ports:
+        keys = [report.HUB, report.HUB_HTTPX, report.BASELINE, report.BASELINE_HTTPX, workers_key]
+        free = free_ports(len(Source) + 1 + len(keys))
+        return cls(
+            departments=dict(zip(Source, free, strict=False)),
+            control=free[len(Source)],
+            servers=dict(zip(keys, free[len(Source) + 1 :], strict=True)),
         )
 
-    try:
-        yield start
-    finally:
-        for process in started:
-            process.terminate()
-        for process in started:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-async def wait_up(session: aiohttp.ClientSession, url: str) -> None:
-    async with asyncio.timeout(60):
-        while True:
-            try:
-                async with session.get(url) as response:
-                    if response.status < 500:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-
-
-async def median_ms(call: Callable[[], Awaitable[None]], n: int) -> float:
-    for _ in range(3):
-        await call()  # warm connections and caches of the interpreter
-    times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        await call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
-
 
 @dataclass
-class Rate:
-    per_second: float  # answers that succeeded
-    failed: int
+class Run:
+    """What the steps share: the options, the population, the clients and the processes."""
+
+    args: argparse.Namespace
+    population: Population
+    ports: Ports
+    processes: Processes
+    sandbox: subprocess.Popen[bytes]
+    tokens: dict[str, dict[str, str]] = field(default_factory=dict)
+    servers: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)  # by report key
+
+    @property
+    def steps(self) -> set[str]:
+        steps: set[str] = self.args.steps
+        return steps
+
+    @cached_property
+    def ids(self) -> list[str]:
+        """The households asked for: the first 200 by ID."""
+        return sorted(self.population.by_id)[:200]
+
+    def url(self, key: str) -> str:
+        return f"http://127.0.0.1:{self.ports.servers[key]}"
 
 
-async def throughput(
-    call: Callable[[str], Awaitable[None]], ids: list[str], concurrency: int, seconds: float
-) -> Rate:
-    done = failed = 0
-    stop = time.monotonic() + seconds
-    rng = random.Random(1)
-
-    async def worker() -> None:
-        nonlocal done, failed
-        while time.monotonic() < stop:
-            try:
-                await call(rng.choice(ids))
-                done += 1
-            except (RuntimeError, aiohttp.ClientError, TimeoutError):
-                failed += 1
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return Rate(done / seconds, failed)
-
-
-async def measure(
-    args: argparse.Namespace, members: dict[str, list[str]], tokens: dict[str, dict[str, str]]
-) -> Figures:
-    headers = tokens["city caseworker"]
-    ids = sorted(members)[:200]
+async def measure(run: Run) -> report.Figures:
+    args, steps, figures = run.args, run.steps, report.Figures()
     connector = aiohttp.TCPConnector(limit=args.concurrency * 2)
     async with aiohttp.ClientSession(connector=connector) as session:
+        client = load.Client(session, run.tokens["city caseworker"], ONE)
+        for key in run.servers:
+            path = "/household/none" if key.startswith("baseline") else "/healthz"
+            await wait_up(session, run.url(key) + path)
+        hub_port = run.ports.servers[report.HUB]
+        if "fanout" in steps:
+            education = run.ports.departments[Source.EDUCATION]
+            sample = run.population.by_id[run.ids[0]]
+            ids = [m.id_number for m in sample.members]
 
-        async def graphql(port: int, query: str, **variables: str) -> None:
-            url = f"http://127.0.0.1:{port}/graphql"
-            body = {"query": query, "variables": variables}
-            async with session.post(url, json=body, headers=headers) as r:
-                body = await r.json()
-                if r.status != 200 or body.get("errors"):
-                    raise RuntimeError(f"hub answered {r.status}: {body.get('errors')}")
+            async def one_department() -> None:
+                url = f"http://127.0.0.1:{education}/api/students/lookup"
+                async with session.post(url, json={"sfzhList": ids}) as r:
+                    await r.read()
 
-        async def baseline(port: int, household_id: str) -> None:
-            url = f"http://127.0.0.1:{port}/household/{household_id}"
-            async with session.get(url) as r:
-                await r.read()
-                if r.status != 200:
-                    raise RuntimeError(f"baseline answered {r.status}")
-
-        for port in HUB_PORTS.values():
-            await wait_up(session, f"http://127.0.0.1:{port}/healthz")
-        for port in BASELINE_PORTS.values():
-            await wait_up(session, f"http://127.0.0.1:{port}/household/none")
-
-        education = f"http://127.0.0.1:{SANDBOX_PORTS[Source.EDUCATION]}/api/students/lookup"
-        sample = ids[0]
-
-        async def one_department() -> None:
-            async with session.post(education, json={"sfzhList": members[sample]}) as r:
-                await r.read()
-
-        one = await median_ms(one_department, args.samples)
-        full = await median_ms(lambda: graphql(HUB_PORTS["aiohttp"], ONE, id=sample), args.samples)
-
-        stats = f"http://127.0.0.1:{SANDBOX_CONTROL_PORT}/stats"
-        async with session.delete(stats):
-            pass
-        await graphql(HUB_PORTS["aiohttp"], LIST)
-        async with session.get(stats) as r:
-            list_calls = {k: v for k, v in (await r.json()).items()}
-
-        # A household outside the district of the first one, for the district caseworker.
-        outside = next(h for h in sorted(members) if h[1:7] != ids[0][1:7])
-        timings = await timing.measure(
-            session,
-            f"http://127.0.0.1:{HUB_PORTS['aiohttp']}/graphql",
-            {k: v for k, v in tokens.items() if k != "city caseworker"},
-            outside_household=outside,
-            outside_member=members[outside][0],
-            samples=args.samples * 4,
-        )
-
-        rates = {}
-        for name, port in HUB_PORTS.items():
-            rates[f"hub ({name} transport)"] = await throughput(
-                lambda hid, port=port: graphql(port, ONE, id=hid),  # type: ignore[misc]
-                ids,
+            figures.one_department_ms = await load.median_ms(one_department, args.samples)
+            figures.full_view_ms = await load.median_ms(
+                lambda: client.graphql(hub_port, ONE, id=sample.id), args.samples
+            )
+        if "calls" in steps:
+            stats = f"http://127.0.0.1:{run.ports.control}/stats"
+            async with session.delete(stats):
+                pass
+            await client.graphql(hub_port, LIST)
+            async with session.get(stats) as r:
+                figures.list_calls = dict(await r.json())
+        if "timing" in steps:
+            figures.timings = await _timing(run, session)
+        if steps & {"throughput", "workers"}:
+            await _throughput(run, client, figures)
+        if "profile" in steps:
+            call = client.one(hub_port)
+            await load.throughput(call, run.ids, args.concurrency, 1.0, warm=0)
+            figures.profile, figures.profiled = await profile.record(
+                run.servers[report.HUB].pid,
+                args.profile_seconds,
+                lambda s: load.throughput(
+                    call, run.ids, args.concurrency, s, warm=0, pids=_pids(run, report.HUB)
+                ),
+                keep=args.profile_out,
+            )
+        if "workers" in steps:
+            # The other hubs rest meanwhile; the httpx one is done with and goes.
+            if report.HUB_HTTPX in run.servers:
+                run.processes.stop(run.servers.pop(report.HUB_HTTPX))
+            key = report.workers_key(args.workers)
+            run.servers[key] = _serve(run, key, "aiohttp", "--workers", str(args.workers))
+            await wait_up(session, run.url(key) + "/healthz")
+            figures.throughput[key] = await load.throughput(
+                client.one(run.ports.servers[key]),
+                run.ids,
                 args.concurrency,
                 args.seconds,
+                pids=_pids(run, key),
             )
-        for name, port in BASELINE_PORTS.items():
-            rates[f"baseline ({name} transport)"] = await throughput(
-                lambda hid, port=port: baseline(port, hid),  # type: ignore[misc]
-                ids,
-                args.concurrency,
-                args.seconds,
-            )
-    return Figures(one, full, list_calls, rates, timings)
+    return figures
 
 
-def report(args: argparse.Namespace, f: Figures) -> str:
-    base = f.throughput["baseline (aiohttp transport)"].per_second
-    lines = [
-        f"Measured {time.strftime('%Y-%m-%d')} with every department answering after "
-        f"{args.latency_ms:g} ms, {args.size} households, {args.concurrency} concurrent "
-        f"clients for {args.seconds:g} s per run, on {os.cpu_count()} cores shared by all "
-        "processes.",
-        "",
-        "| measure | value | ratio |",
-        "| --- | --- | --- |",
-        f"| one department call (median) | {f.one_department_ms:.1f} ms | 1.00 |",
-        f"| full household view, 7 departments (median) | {f.full_view_ms:.1f} ms | "
-        f"{f.full_view_ms / f.one_department_ms:.2f} × one call |",
-        f"| department calls for `households(first: 50)`, every section | "
-        f"{sum(f.list_calls.values())} | "
-        + ", ".join(f"{k.lower()} {v}" for k, v in f.list_calls.items())
-        + " |",
-    ]
-    for name, rate in f.throughput.items():
-        failed = f" ({rate.failed} failed)" if rate.failed else ""
-        lines.append(
-            f"| full-view throughput, {name} | {rate.per_second:.0f} req/s{failed} | "
-            f"{rate.per_second / base:.2f} × baseline (aiohttp) |"
-        )
-    lines += timing.rows(f.timings)
-    return "\n".join(lines) + "\n"
-
-
-_AGENCY = ("--kind", "agency", "--department", "civil_affairs")
-
-
-def _hub(env: dict[str, str], *args: str) -> str:
-    """Run a ``hub`` command and return what it printed."""
-    done = subprocess.run(  # noqa: S603
-        [sys.executable, "-m", "hub.cli", *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+async def _timing(run: Run, session: aiohttp.ClientSession) -> list[timing.Timing]:
+    # A household outside the district caseworker's district (that of the first one).
+    first = run.population.by_id[run.ids[0]]
+    outside = next(
+        run.population.by_id[h]
+        for h in sorted(run.population.by_id)
+        if run.population.by_id[h].district is not first.district
     )
-    return done.stdout
+    if timing.MISSING_HOUSEHOLD in run.population.by_id or (
+        timing.MISSING_PERSON in run.population.by_id_number
+    ):
+        raise SystemExit("the population holds the 'nonexistent' household or person")
+    return await timing.measure(
+        session,
+        run.url(report.HUB) + "/graphql",
+        {k: v for k, v in run.tokens.items() if k != "city caseworker"},
+        outside_household=outside.id,
+        outside_member=outside.members[0].id_number,
+        samples=run.args.samples * 6,
+    )
 
 
-def _client(env: dict[str, str], name: str, purpose: str, *options: str) -> dict[str, str]:
-    """A new client's request headers (its token and purpose)."""
-    slug = name.replace(" ", "-")
-    _hub(env, "clients", "add", slug, *options)
-    token = _hub(env, "tokens", "issue", slug, "--days", "1").split()[-1]
-    return {"Authorization": f"Bearer {token}", "X-Purpose": purpose}
+async def _throughput(run: Run, client: load.Client, figures: report.Figures) -> None:
+    def baseline(key: str) -> Callable[[str], Awaitable[None]]:
+        return lambda h: client.baseline(run.ports.servers[key], h)
+
+    targets: list[tuple[str, Callable[[str], Awaitable[None]]]] = [
+        (report.BASELINE, baseline(report.BASELINE))
+    ]
+    if "throughput" in run.steps:
+        targets = [
+            (report.HUB, client.one(run.ports.servers[report.HUB])),
+            (report.HUB_HTTPX, client.one(run.ports.servers[report.HUB_HTTPX])),
+            *targets,
+            (report.BASELINE_HTTPX, baseline(report.BASELINE_HTTPX)),
+        ]
+    for key, call in targets:
+        figures.throughput[key] = await load.throughput(
+            call, run.ids, run.args.concurrency, run.args.seconds, pids=_pids(run, key)
+        )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--size", type=int, default=2000)
+def _pids(run: Run, key: str) -> dict[str, int]:
+    return {load.SERVER: run.servers[key].pid, load.STAND_INS: run.sandbox.pid}
+
+
+def _wanted(steps: set[str]) -> dict[str, str]:
+    """The servers the steps need from the start: report key → transport."""
+    wanted = {}
+    if steps & {"fanout", "calls", "timing", "throughput", "profile"}:
+        wanted[report.HUB] = "aiohttp"
+    if "throughput" in steps:
+        wanted[report.HUB_HTTPX] = "httpx"
+        wanted[report.BASELINE_HTTPX] = "httpx"
+    if steps & {"throughput", "workers"}:
+        wanted[report.BASELINE] = "aiohttp"
+    return wanted
+
+
+def _serve(run: Run, key: str, transport: str, *options: str) -> subprocess.Popen[bytes]:
+    return run.processes.start(
+        "-m",
+        "hub.cli",
+        "serve",
+        *options,
+        HUB_PORT=str(run.ports.servers[key]),
+        HUB_HTTP_TRANSPORT=transport,
+    )
+
+
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a small population and short windows (< 1 min)"
+    )
+    parser.add_argument("--seed", type=int, default=int(os.environ.get("HUB_SANDBOX_SEED", 2026)))
+    parser.add_argument("--size", type=int, help="households (2000; --quick 200)")
     parser.add_argument("--latency-ms", type=float, default=50)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--seconds", type=float, default=5)
-    parser.add_argument("--samples", type=int, default=30)
-    args = parser.parse_args()
+    parser.add_argument("--seconds", type=float, help="per throughput window (5; --quick 1.5)")
+    parser.add_argument("--samples", type=int, help="per latency median (30; --quick 5)")
+    parser.add_argument("--profile-seconds", type=int, help="(8; --quick 2)")
+    parser.add_argument(
+        "--profile-out", type=Path, default=None, help="keep py-spy's collapsed stacks here"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="of the multi-process hub")
+    parser.add_argument(
+        "--only", default=",".join(STEPS), help=f"comma-separated steps of {', '.join(STEPS)}"
+    )
+    args = parser.parse_args(argv)
+    for name, (full, quick) in SIZES.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if args.quick else full)
+    args.steps = {s.strip() for s in args.only.split(",") if s.strip()}
+    if not args.steps or args.steps - set(STEPS):
+        parser.error(f"--only takes steps of {', '.join(STEPS)}")
+    if args.size < 2 or args.workers < 1 or args.seconds <= 0 or args.samples < 1:
+        parser.error("--size needs at least 2 households; --workers, --seconds, --samples > 0")
+    return args
 
-    with tempfile.TemporaryDirectory() as tmp:
-        index = Path(tmp) / "bench.db"
-        env = {
-            **os.environ,
-            "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{index}",
-            "HUB_LOG_LEVEL": "warning",
-            "HUB_ENV": "production",
-            "HUB_SECRET_KEY": secrets.token_urlsafe(32),
-            # The benchmark measures the fan-out, not the rate limit.
-            "HUB_RATE_LIMIT_PER_MINUTE": "100000000",
-            "HUB_RATE_LIMIT_BURST": "1000000",
-            **{f"HUB_{s.name}__CACHE_TTL": "0" for s in Source},
-        }
-        faults = [f"--fault={s.value}:latency_ms={args.latency_ms}" for s in Source]
-        with processes(env) as start:
-            start("-m", "hub.cli", "sandbox", "--size", str(args.size), *faults)
-            wait_healthy(list(SANDBOX_PORTS.values()))
-            for step in (["db", "upgrade"], ["sync"]):
-                _hub(env, *step)
-            from bench.baseline import load_members
 
-            members = load_members(str(index))
-            first_district = District.from_code(min(members)[1:7]).name.lower()
-            tokens = {
-                name: _client(env, name, purpose, *options)
-                for name, purpose, options in (
-                    ("city caseworker", "CASE_MANAGEMENT", _AGENCY),
-                    (
-                        "district caseworker",
-                        "CASE_MANAGEMENT",
-                        (*_AGENCY, "--district", first_district),
-                    ),
-                    ("charity", "CHARITY_MATCHING", ("--kind", "charity", "--organisation", "o1")),
-                    ("partner", "CROSS_REGION_CHECK", ("--kind", "partner")),
-                )
-            }
-            for kind, port in HUB_PORTS.items():
-                start("-m", "hub.cli", "serve", HUB_PORT=str(port), HUB_HTTP_TRANSPORT=kind)
-            for kind, port in BASELINE_PORTS.items():
-                start(
-                    "-m",
-                    "bench.baseline",
-                    BENCH_PORT=str(port),
-                    BENCH_TRANSPORT=kind,
-                    BENCH_INDEX_PATH=str(index),
-                )
-            figures = asyncio.run(measure(args, members, tokens))
-    text = report(args, figures)
+def _environment(database: Path, ports: Ports) -> dict[str, str]:
+    return {
+        **os.environ,
+        "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "HUB_LOG_LEVEL": "warning",
+        "HUB_ENV": "production",
+        "HUB_SECRET_KEY": secrets.token_urlsafe(32),
+        # The benchmark measures the fan-out, not the rate limits.
+        "HUB_RATE_LIMIT_PER_MINUTE": "100000000",
+        "HUB_RATE_LIMIT_BURST": "1000000",
+        "HUB_REFUSAL_LIMIT_PER_MINUTE": "100000000",
+        "HUB_REFUSAL_LIMIT_BURST": "1000000",
+        **{f"HUB_{s.name}__CACHE_TTL": "0" for s in Source},
+        **department_environment(ports.departments),
+    }
+
+
+def _tokens(
+    env: dict[str, str], population: Population, steps: set[str]
+) -> dict[str, dict[str, str]]:
+    """The clients the steps ask as: name → request headers.
+
+    Every step asks as a city caseworker; the timing step also as a caseworker limited to
+    the district of the first household, and as a charity (with no consents at all).
+    """
+    district = population.by_id[min(population.by_id)].district.name.lower()
+    clients: list[tuple[str, str, tuple[str, ...]]] = [
+        ("city caseworker", "CASE_MANAGEMENT", AGENCY)
+    ]
+    if "timing" in steps:
+        clients += [
+            ("district caseworker", "CASE_MANAGEMENT", (*AGENCY, "--district", district)),
+            ("charity", "CHARITY_MATCHING", ("--kind", "charity", "--organisation", "o1")),
+        ]
+    return {
+        name: client_headers(env, name, purpose, *options) for name, purpose, options in clients
+    }
+
+
+def start(args: argparse.Namespace, ps: Processes, ports: Ports) -> Run:
+    """The stand-ins, the baselines, the hub's database and the hubs, ready to be asked."""
+    sandbox = ps.start(
+        "-m",
+        "bench.stand_ins",
+        "--seed",
+        str(args.seed),
+        "--size",
+        str(args.size),
+        "--latency-ms",
+        f"{args.latency_ms:g}",
+        "--control-port",
+        str(ports.control),
+        silent=True,
+    )
+    wanted = _wanted(args.steps)
+    servers = {
+        key: ps.start(
+            "-m",
+            "bench.baseline",
+            BENCH_PORT=str(ports.servers[key]),
+            BENCH_TRANSPORT=transport,
+            BENCH_SEED=str(args.seed),
+            BENCH_SIZE=str(args.size),
+            silent=True,
+        )
+        for key, transport in wanted.items()
+        if key.startswith("baseline")
+    }
+    population = generate(args.seed, args.size)  # meanwhile, as the stand-ins do
+    wait_healthy(list(ports.departments.values()), timeout=300)
+    hub_here(ps.env, "db", "upgrade")
+    hub_here(ps.env, "sync")
+    run = Run(args, population, ports, ps, sandbox, servers=servers)
+    for key, transport in wanted.items():
+        if not key.startswith("baseline"):
+            run.servers[key] = _serve(run, key, transport)
+    run.tokens = _tokens(ps.env, population, args.steps)  # while the hubs start
+    return run
+
+
+def main(argv: list[str] | None = None) -> str:
+    """Run the steps, print the report and return it."""
+    args = arguments(argv)
+    started = time.perf_counter()
+    ports = Ports.allocate(report.workers_key(args.workers))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running(_environment(Path(tmp) / "bench.db", ports)) as ps,
+    ):
+        figures = asyncio.run(measure(start(args, ps, ports)))
+    conditions = report.Conditions(
+        args.latency_ms,
+        args.size,
+        args.concurrency,
+        args.seconds,
+        args.workers,
+        args.profile_seconds,
+        quick=args.quick,
+    )
+    text = report.render(conditions, figures)
     print(text)
-    Path(__file__).with_name("latest.md").write_text(text, encoding="utf-8")
+    print(f"(the run took {time.perf_counter() - started:.0f} s)")
+    if args.steps == set(STEPS) and not args.quick:
+        Path(__file__).with_name("latest.md").write_text(text, encoding="utf-8")
+    else:
+        print("(a quick or partial run: bench/latest.md left as it was)")
+    return text
 
 
 if __name__ == "__main__":

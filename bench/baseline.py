@@ -4,10 +4,13 @@ A Starlette app on one shared ``httpx.AsyncClient`` (httpx's own transport, or t
 aiohttp one the hub uses by default) that, for one household, makes the
 same seven department calls as the hub's full household view and returns their bodies
 as one JSON document. It does the least that could work: members come from an
-in-memory map loaded once from the hub's index, and there is no GraphQL, no mapping of
-wire formats, no validation, no resilience. Its throughput is a ceiling for the hub.
+in-memory map built once from the synthetic population the stand-ins serve (the same
+seed and size), and there is no GraphQL, no mapping of wire formats, no validation, no
+database, no resilience. Its throughput is a ceiling for the hub.
 
-Run by ``python -m bench``; serves ``GET /household/{id}``.
+Run by ``python -m bench`` (``BENCH_PORT``, ``BENCH_TRANSPORT``, ``BENCH_SEED``,
+``BENCH_SIZE``, and the departments at ``HUB_<SOURCE>__BASE_URL`` as for the hub);
+serves ``GET /household/{id}``.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sqlite3
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,9 +28,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from adapters.sandbox.population import generate
 from adapters.transports import TransportKind, make_transport
 from adapters.vocabulary import Source
-from hub.settings import SANDBOX_PORTS
+from bench.stand_ins import department_ports
 
 # Each department's batch endpoint and the body it takes, given the member ID numbers.
 CALLS: dict[Source, tuple[str, str]] = {
@@ -42,22 +44,18 @@ CALLS: dict[Source, tuple[str, str]] = {
 }
 
 
-def load_members(sqlite_path: str) -> dict[str, list[str]]:
-    members: dict[str, list[str]] = defaultdict(list)
-    with contextlib.closing(sqlite3.connect(sqlite_path)) as db:
-        rows = db.execute(
-            "SELECT household_id, id_number FROM household_index_member ORDER BY position"
-        )
-        for household_id, id_number in rows:
-            members[household_id].append(id_number)
-    return members
+def load_members(seed: int, size: int) -> dict[str, list[str]]:
+    """Household ID → its members' ID numbers, in member order, as the stand-ins know them."""
+    return {h.id: [m.id_number for m in h.members] for h in generate(seed, size).households}
 
 
-def create_app(members: dict[str, list[str]], transport: TransportKind) -> Starlette:
+def create_app(
+    members: dict[str, list[str]], transport: TransportKind, ports: dict[Source, int]
+) -> Starlette:
     client = httpx.AsyncClient(transport=make_transport(transport))
 
     def url(source: Source, path: str) -> str:
-        return f"http://127.0.0.1:{SANDBOX_PORTS[source]}{path}"
+        return f"http://127.0.0.1:{ports[source]}{path}"
 
     async def post(source: Source, path: str, body: dict[str, Any]) -> Any:
         response = await client.post(url(source, path), json=body)
@@ -95,5 +93,6 @@ def create_app(members: dict[str, list[str]], transport: TransportKind) -> Starl
 
 if __name__ == "__main__":
     transport: TransportKind = "aiohttp" if os.environ["BENCH_TRANSPORT"] == "aiohttp" else "httpx"
-    app = create_app(load_members(os.environ["BENCH_INDEX_PATH"]), transport)
+    members = load_members(int(os.environ["BENCH_SEED"]), int(os.environ["BENCH_SIZE"]))
+    app = create_app(members, transport, department_ports(os.environ))
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), log_level="warning")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import aiohttp
+from click.testing import CliRunner
 
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -26,12 +28,19 @@ class Processes:
         self.env = env
         self._started: list[subprocess.Popen[bytes]] = []
 
-    def start(self, *args: str, quiet: bool = False, **extra: str) -> subprocess.Popen[bytes]:
-        """``python ARGS`` with the run's environment plus ``extra``; ``quiet``: no stdout."""
+    def start(
+        self, *args: str, quiet: bool = False, silent: bool = False, **extra: str
+    ) -> subprocess.Popen[bytes]:
+        """``python ARGS`` with the run's environment plus ``extra``.
+
+        ``quiet``: no stdout; ``silent``: no stderr either (for servers whose failures the
+        load counts, so that their tracebacks do not bury the report).
+        """
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and modules)
             [sys.executable, *args],
             env={**self.env, **extra},
-            stdout=subprocess.DEVNULL if quiet else None,
+            stdout=subprocess.DEVNULL if quiet or silent else None,
+            stderr=subprocess.DEVNULL if silent else None,
         )
         self._started.append(process)
         return process
@@ -62,8 +71,33 @@ def running(env: dict[str, str]) -> Iterator[Processes]:
         processes.stop_all()
 
 
+def free_ports(n: int) -> list[int]:
+    """``n`` distinct loopback ports free at the time of asking (the system's choice)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(n)]
+        for one in sockets:
+            one.bind(("127.0.0.1", 0))
+        return [one.getsockname()[1] for one in sockets]
+
+
+def hub_here(env: dict[str, str], *args: str) -> str:
+    """Run a ``hub`` command in this process (no interpreter to start) with ``env``.
+
+    For set-up steps whose cost is not measured; what it printed, or its errors raised.
+    """
+    from hub.cli import main
+
+    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    if result.exit_code != 0:
+        raise SystemExit(f"hub {' '.join(args)} failed ({result.exit_code}):\n{result.output}")
+    return result.output
+
+
 def hub(env: dict[str, str], *args: str) -> str:
-    """Run a ``hub`` command and return what it printed; on failure, show its errors."""
+    """Run a ``hub`` command in a process of its own and return what it printed.
+
+    On failure, show its errors.
+    """
     try:
         done = subprocess.run(  # noqa: S603
             [sys.executable, "-m", "hub.cli", *args],
@@ -81,8 +115,8 @@ def hub(env: dict[str, str], *args: str) -> str:
 def client_headers(env: dict[str, str], name: str, purpose: str, *options: str) -> dict[str, str]:
     """Register a client with the ``hub`` CLI; its request headers (token and purpose)."""
     slug = name.replace(" ", "-")
-    hub(env, "clients", "add", slug, *options)
-    token = hub(env, "tokens", "issue", slug, "--days", "1").split()[-1]
+    hub_here(env, "clients", "add", slug, *options)
+    token = hub_here(env, "tokens", "issue", slug, "--days", "1").split()[-1]
     return {"Authorization": f"Bearer {token}", "X-Purpose": purpose}
 
 
@@ -127,6 +161,22 @@ def cpu_seconds(pid: int) -> float:
         fields = stat.rsplit(")", 1)[1].split()
         total += int(fields[11]) + int(fields[12])  # fields[0] is field 3 (state)
     return total / _CLOCK_TICKS
+
+
+def thread_cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU seconds of ``pid``'s main thread and of its other threads (Linux /proc)."""
+    main = others = 0.0
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+        if task.name == str(pid):
+            main += seconds
+        else:
+            others += seconds
+    return main, others
 
 
 def machine_busy_seconds() -> float:

@@ -6,6 +6,7 @@ import asyncio
 import enum
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import TypeVar
 
 import click
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters import idnumber
 from adapters.vocabulary import District, Source
 from hub import audit, signing
+from hub.audit import checkpoint_checks, checkpoints
 from hub.auth import clients as registry
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.session import create_engine, session_factory
@@ -24,9 +26,12 @@ T = TypeVar("T")
 
 
 def run(
-    settings: Settings, action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]
+    settings: Settings,
+    action: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]],
+    *,
+    user_errors: tuple[type[Exception], ...] = (registry.ClientError, signing.KeyRingError),
 ) -> T:
-    """Run ``action`` with sessions on the hub's database; user errors become CLI errors."""
+    """Run ``action`` with sessions on the hub's database; ``user_errors`` become CLI errors."""
 
     async def go() -> T:
         engine = create_engine(settings.database_url)
@@ -37,7 +42,7 @@ def run(
 
     try:
         return asyncio.run(go())
-    except (registry.ClientError, signing.KeyRingError) as exc:
+    except user_errors as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -206,20 +211,105 @@ def audit_group() -> None:
     help="A head printed earlier by 'hub audit head' (kept elsewhere): also catches "
     "deleted newest entries and a rebuilt chain.",
 )
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A checkpoint export file to check as well (default: HUB_AUDIT_CHECKPOINT_EXPORT).",
+)
 @click.pass_obj
-def audit_verify(settings: Settings, anchor: str | None) -> None:
-    """Check the whole chain; name the first entry that was altered, removed or moved."""
+def audit_verify(settings: Settings, anchor: str | None, export_file: Path | None) -> None:
+    """Check the whole chain and every signed checkpoint (stored and exported); name the
+    first entry that was altered, removed or moved, and every checkpoint that fails."""
     anchored: tuple[int, str] | None = None
     if anchor is not None:
         seq, _, digest = anchor.partition(":")
         if not seq.isdigit() or len(digest) != 64:
             raise click.BadParameter("expected SEQ:HASH, as 'hub audit head' prints it")
         anchored = (int(seq), digest)
+    export_file = export_file or settings.audit_checkpoint_export
+    keys = Keys(settings.secret)
     broken = run(settings, lambda sessions: audit.verify(sessions, anchor=anchored))
+    report = run(
+        settings,
+        lambda sessions: checkpoint_checks.verify_checkpoints(
+            sessions, keys, export_file=export_file
+        ),
+    )
+    for problem in report.problems:
+        click.echo(str(problem), err=True)
     if broken is not None:
         raise click.ClickException(f"audit log broken at entry {broken.seq}: {broken.reason}")
+    if report.problems:
+        raise click.ClickException(
+            f"audit log broken: {len(report.problems)} signed checkpoint(s) do not hold"
+        )
     head = run(settings, audit.head)
     click.echo(f"audit log intact: {head[0] if head else 0} entries")
+    for line in checkpoint_checks.summary(report, export_file):
+        click.echo(line)
+
+
+@audit_group.command("checkpoint")
+@click.option(
+    "--export",
+    "export_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Append it to this file too (default: HUB_AUDIT_CHECKPOINT_EXPORT).",
+)
+@click.pass_obj
+def audit_checkpoint(settings: Settings, export_file: Path | None) -> None:
+    """Sign the log's head now with the hub's key and store the checkpoint."""
+    export_file = export_file or settings.audit_checkpoint_export
+
+    async def take(sessions: async_sessionmaker[AsyncSession]) -> checkpoints.Checkpoint | None:
+        ring = await signing.read(sessions, Keys(settings.secret))
+        made = await checkpoints.take(sessions, ring)
+        if made is not None and export_file is not None:
+            await checkpoints.export(export_file, [made])
+        return made
+
+    try:
+        made = run(settings, take)
+    except checkpoints.CheckpointRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    if made is None:
+        newest = run(settings, lambda sessions: checkpoints.listing(sessions, limit=1))
+        click.echo(
+            f"nothing new to sign: the newest checkpoint covers seq {newest[0].seq}"
+            if newest
+            else "nothing to sign: the audit log is empty"
+        )
+        return
+    click.echo(f"checkpoint {made}")
+    if export_file is not None:
+        click.echo(f"appended to {export_file}")
+
+
+@audit_group.group("checkpoints")
+def audit_checkpoints() -> None:
+    """Signed checkpoints of the log's head."""
+
+
+@audit_checkpoints.command("list")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True)
+@click.pass_obj
+def audit_checkpoints_list(settings: Settings, limit: int) -> None:
+    """The newest checkpoints: seq, hash, when and by which key."""
+    found = run(settings, lambda sessions: checkpoints.listing(sessions, limit=limit))
+    for checkpoint in found:
+        click.echo(str(checkpoint))
+    if not found:
+        click.echo("no checkpoints yet ('hub audit checkpoint' takes one)")
+
+
+@audit_checkpoints.command("export")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def audit_checkpoints_export(settings: Settings, path: Path) -> None:
+    """Append to PATH (JSON lines, fsynced) every checkpoint it does not hold yet."""
+    added = run(settings, lambda sessions: checkpoints.export_missing(sessions, path))
+    click.echo(f"appended {added} checkpoint(s) to {path}")
 
 
 @audit_group.command("head")

@@ -7,7 +7,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import uvicorn
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 SDL_PATH = Path(__file__).resolve().parents[1] / "schema" / "schema.graphql"
+FEDERATION_SDL_PATH = SDL_PATH.with_name("federation.graphql")
 
 
 def _settings() -> Settings:
@@ -36,20 +37,27 @@ def _settings() -> Settings:
 def main(ctx: click.Context, verbose: bool) -> None:
     """The social-assistance integration hub."""
     ctx.obj = _settings()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    _configure_logs(ctx.obj, verbose=verbose)
+
+
+def _configure_logs(settings: Settings, *, verbose: bool = False) -> None:
+    """JSON lines in production, readable ones in development (HUB_LOG_FORMAT forces)."""
+    from hub.observability import logs
+
+    level = logging.DEBUG if verbose else logging.getLevelName(settings.log_level.upper())
+    logs.configure(
+        logs.log_format(development=settings.development, forced=settings.log_format),
+        level=level if isinstance(level, int) else logging.INFO,
     )
-    # A line per department call would drown the log and carry URLs; keep warnings.
-    for noisy in ("httpx", "httpcore", "alembic.runtime.plugins"):
-        logging.getLogger(noisy).setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def app_from_environment() -> Starlette:
     """The app for the settings in the environment: what each ``serve --workers`` worker runs."""
     from hub.app import create_app
 
-    return create_app(Settings())
+    settings = Settings()
+    _configure_logs(settings)  # a fresh process: the parent's logging is not inherited
+    return create_app(settings)
 
 
 @main.command()
@@ -62,23 +70,35 @@ def app_from_environment() -> Starlette:
 )
 def serve(workers: int) -> None:
     """Serve GraphQL at http://HOST:PORT/graphql (HUB_HOST, HUB_PORT)."""
-    from hub.app import create_app
+    from hub.observability import multiproc
 
     settings = _settings()
-    if workers > 1:
-        # uvicorn starts each worker in a fresh process, so it needs an import string.
+    # Several workers count together: each is a fresh process, which finds the directory in
+    # its environment when it imports prometheus_client.
+    with multiproc.shared_metrics(workers):
+        from hub.app import create_app
+
+        # uvicorn's own logging setup and access lines give way to the hub's.
+        quiet: dict[str, Any] = {"log_config": None, "access_log": False}
+        if workers > 1:
+            # uvicorn starts each worker in a fresh process, so it needs an import string.
+            uvicorn.run(
+                "hub.cli:app_from_environment",
+                factory=True,
+                workers=workers,
+                host=settings.host,
+                port=settings.port,
+                log_level=settings.log_level,
+                **quiet,
+            )
+            return
         uvicorn.run(
-            "hub.cli:app_from_environment",
-            factory=True,
-            workers=workers,
+            create_app(settings),
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            **quiet,
         )
-        return
-    uvicorn.run(
-        create_app(settings), host=settings.host, port=settings.port, log_level=settings.log_level
-    )
 
 
 @main.command()
@@ -285,18 +305,25 @@ def schema_group() -> None:
 
 @schema_group.command("export")
 @click.option("--check", is_flag=True, help="Fail if the checked-in file differs.")
-def schema_export(check: bool) -> None:
-    """Write schema/schema.graphql from the code."""
+@click.option(
+    "--federation",
+    is_flag=True,
+    help="The Apollo Federation v2 subgraph's SDL, to schema/federation.graphql.",
+)
+def schema_export(check: bool, federation: bool) -> None:
+    """Write schema/schema.graphql (or schema/federation.graphql) from the code."""
     import schema
 
-    text = schema.sdl()
+    path = FEDERATION_SDL_PATH if federation else SDL_PATH
+    text = schema.federation_sdl() if federation else schema.sdl()
+    command = "hub schema export" + (" --federation" if federation else "")
     if check:
-        if not SDL_PATH.exists() or SDL_PATH.read_text(encoding="utf-8") != text:
-            raise click.ClickException(f"{SDL_PATH.name} is out of date: run 'hub schema export'")
-        click.echo(f"{SDL_PATH.name} is up to date")
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            raise click.ClickException(f"{path.name} is out of date: run '{command}'")
+        click.echo(f"{path.name} is up to date")
         return
-    SDL_PATH.write_text(text, encoding="utf-8")
-    click.echo(f"wrote {SDL_PATH}")
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"wrote {path}")
 
 
 @main.command()
@@ -315,9 +342,10 @@ def demo(scenario_file: Path | None) -> None:
 
 def _register_admin() -> None:
     from hub.admin import audit_group, clients, keys_group, tokens
+    from hub.partners.cli import partners
     from hub.rules.cli import rules
 
-    for group in (clients, tokens, keys_group, audit_group, rules):
+    for group in (clients, tokens, keys_group, audit_group, rules, partners):
         main.add_command(group)
 
 

@@ -89,6 +89,8 @@ def _curl(url: str, token: str, purpose: str, query: str) -> str:
 
 def _explain(url: str, demo: DemoAccess) -> str:
     whole = WHOLE % demo.consented_household
+    base = url.removesuffix("/graphql")
+    metrics = f"curl -s {base}/metrics -H 'Authorization: Bearer {demo.operator_token}'"
     return f"""
 The hub serves {url} (GraphiQL in a browser; add the headers below in its Headers tab).
 
@@ -97,6 +99,7 @@ Demo tokens (valid 7 days; new ones on every start):
   charity ({demo.charity_name}):          {demo.charity_token}
   auditor:                                {demo.auditor_token}
   human resources (referrals):            {demo.human_resources_token}
+  operator (metrics):                     {demo.operator_token}
 
 A caseworker lists households and sees one whole:
 {_curl(url, demo.caseworker_token, "CASE_MANAGEMENT", EXAMPLE)}
@@ -113,6 +116,10 @@ The auditor sees who saw {demo.consented_household}, and why:
 Stop one department to see the others carry on (its section null, an error naming it):
   curl -X PUT http://127.0.0.1:8100/faults/charity -d '{{"down": true}}'
   curl -X PUT http://127.0.0.1:8100/faults/charity -d '{{"down": false}}'
+and watch its calls, errors and breaker (0 closed, 2 open) as an operator sees them:
+  {metrics} | grep -E '^hub_department_(breaker_state|errors_total)'
+Is the hub ready (database, migrations, audit log, departments)?
+  curl -s {base}/readyz
 
 Check the audit log's hash chain with: .venv/bin/hub audit verify
 Look for households in need (主动发现), then list the alerts as the caseworker:

@@ -19,6 +19,7 @@ CASEWORKER = "demo-caseworker"
 CHARITY = "demo-charity"
 AUDITOR = "demo-auditor"
 HUMAN_RESOURCES = "demo-human-resources"  # receives referrals (一门受理、协同办理)
+OPERATOR = "demo-operator"  # reads /metrics
 CONSENTED = 25  # households that consent to share with the demo charity
 
 
@@ -28,6 +29,7 @@ class DemoAccess:
     charity_token: str
     auditor_token: str
     human_resources_token: str
+    operator_token: str
     charity_name: str
     consented_household: str
     unconsented_household: str
@@ -67,6 +69,8 @@ async def prepare(resources: Resources) -> DemoAccess:
             kind=ClientKind.AGENCY,
             department=Source.HUMAN_RESOURCES,
         )
+    if OPERATOR not in existing:
+        await registry.add_client(sessions, name=OPERATOR, kind=ClientKind.OPERATOR)
     chosen = households[:: max(1, len(households) // CONSENTED)][:CONSENTED]
     async with sessions() as session:
         caseworker = await registry.find_client(session, CASEWORKER)
@@ -95,7 +99,7 @@ async def prepare(resources: Resources) -> DemoAccess:
     ttl = timedelta(days=7)
     tokens = [
         (await registry.issue_token(sessions, name, ttl=ttl)).secret
-        for name in (CASEWORKER, CHARITY, AUDITOR, HUMAN_RESOURCES)
+        for name in (CASEWORKER, CHARITY, AUDITOR, HUMAN_RESOURCES, OPERATOR)
     ]
     unconsented = next(h for h in households if h not in set(chosen))
     return DemoAccess(
@@ -103,6 +107,7 @@ async def prepare(resources: Resources) -> DemoAccess:
         charity_token=tokens[1],
         auditor_token=tokens[2],
         human_resources_token=tokens[3],
+        operator_token=tokens[4],
         charity_name=foundation.name,
         consented_household=chosen[0],
         unconsented_household=unconsented,

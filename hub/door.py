@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.observability import context, metrics
 from hub.ratelimit import RateLimiter
 
 # Statuses that mean "refused at the door": counted against the client's address.
@@ -37,10 +38,8 @@ async def send_error(
     **extensions: Any,
 ) -> None:
     """Answer ``status`` with one GraphQL-shaped error carrying ``code``."""
-    body = json.dumps(
-        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]},
-        ensure_ascii=False,
-    ).encode()
+    body = error_body(code, message, **extensions)
+    context.note_code(code)
     await send(
         {
             "type": "http.response.start",
@@ -53,6 +52,14 @@ async def send_error(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def error_body(code: str, message: str, **extensions: Any) -> bytes:
+    """One GraphQL-shaped error carrying ``code``, as JSON."""
+    return json.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]},
+        ensure_ascii=False,
+    ).encode()
 
 
 async def too_many(send: Send, wait: float, message: str) -> None:
@@ -78,8 +85,11 @@ class RequestIds:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        # One already given (by the observer outside this door) is kept, so that the log,
+        # the trace and the answer name the same request.
+        request_id = state.get("request_id") or uuid.uuid4().hex
+        state["request_id"] = request_id
         header = (b"x-request-id", request_id.encode())
 
         async def sending(message: Message) -> None:
@@ -115,6 +125,7 @@ class RefusalLimit:
         address = client_address(scope)
         wait = await self.limiter.hit(address, consume=False)
         if wait is not None:
+            metrics.RATE_LIMITED.labels("address").inc()
             await too_many(send, wait, "Too many refused requests from this address")
             return
         status = 0
@@ -220,4 +231,5 @@ class RateLimitMiddleware:
         if wait is None:
             await self.app(scope, receive, send)
             return
+        metrics.RATE_LIMITED.labels("token").inc()
         await too_many(send, wait, "Too many requests")

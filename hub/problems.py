@@ -11,12 +11,24 @@ Code = TypeVar("Code", bound=enum.Enum)
 class Problem(Exception, Generic[Code]):
     """An expected refusal, reported to the caller as a typed error with its code.
 
-    ``denied`` names a household out of the caller's reach, for the audit log only: the
-    caller is told exactly what a target that does not exist would say.
+    For the audit log only: ``denied`` names a household out of the caller's reach (the
+    caller is told exactly what a target that does not exist would say), ``missing`` a
+    household that does not exist, ``seen`` the household of a target the caller may see,
+    which the answer speaks of.
     """
 
-    def __init__(self, code: Code, message: str, *, denied: str | None = None) -> None:
+    def __init__(
+        self,
+        code: Code,
+        message: str,
+        *,
+        denied: str | None = None,
+        missing: str | None = None,
+        seen: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.denied = denied
+        self.missing = missing
+        self.seen = seen

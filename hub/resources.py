@@ -15,6 +15,9 @@ from hub.auth.credentials import CredentialCache
 from hub.auth.revocations import Revocations, watch
 from hub.db.session import create_engine, session_factory
 from hub.keys import Keys
+from hub.observability import setup
+from hub.observability.tracing import instrument_engine
+from hub.partners.asking import PartnerHubs
 from hub.rules import Rules, load
 from hub.settings import Settings
 from hub.signing import KeyRing
@@ -41,13 +44,19 @@ class Resources:
     revocations: Revocations
     credentials: CredentialCache
     signing: KeyRing
+    # Partner hubs: their own client (answers are read with their headers, to check the
+    # signature), and this hub's clients to each.
+    partner_http: httpx.AsyncClient
+    partners: PartnerHubs
 
     @classmethod
     def open(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Resources:
         """Build everything; ``transport`` replaces the network (tests, in-process stand-ins)."""
+        setup()  # the process's logs, traces and department metrics (once)
         engine = create_engine(settings.database_url)
+        instrument_engine(engine)  # a span per statement, when tracing is on
         wire = (
             HttpxWire(httpx.AsyncClient(transport=transport))
             if transport is not None
@@ -56,13 +65,17 @@ class Resources:
         sessions = session_factory(engine)
         revocations = watch(settings.database_url)
         keys = Keys(settings.secret)
+        signing = KeyRing(sessions, keys)
+        partner_http = httpx.AsyncClient(transport=transport, trust_env=False)
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             audit=AuditWriter(sessions),
             keys=keys,
-            signing=KeyRing(sessions, keys),
+            signing=signing,
+            partner_http=partner_http,
+            partners=PartnerHubs(settings, sessions, signing, partner_http),
             # A bad rules file stops the hub here, naming each bad entry.
             rules=load(settings.rules_file),
             revocations=revocations,
@@ -78,4 +91,5 @@ class Resources:
     async def aclose(self) -> None:
         await self.revocations.aclose()
         await self.wire.aclose()
+        await self.partner_http.aclose()
         await self.engine.dispose()

@@ -79,6 +79,19 @@ class QueryLimits(BaseModel):
     max_id_lookups: MaxIdLookups
 
 
+class PartnerCallSettings(BaseModel):
+    """How this hub asks partner hubs (``HUB_PARTNER_CALLS__<FIELD>``): one policy for all."""
+
+    timeout: float = Field(default=5.0, gt=0, description="seconds per call, body included")
+    retries: int = Field(default=1, ge=0, le=5, description="extra attempts on failure")
+    backoff: float = Field(default=0.2, ge=0, description="jittered backoff base, seconds")
+    breaker_failures: int = Field(default=5, ge=1, description="failures that open the breaker")
+    breaker_reset: float = Field(default=30.0, gt=0, description="seconds before a trial call")
+    stale_ttl: float = Field(
+        default=0.0, ge=0, description="how old an answer may stand in for a failed partner"
+    )
+
+
 # A key anyone can read in this file: good enough for a development machine, refused in
 # production.
 DEVELOPMENT_SECRET = "development-only-secret-key-not-for-production-use"  # noqa: S105
@@ -99,6 +112,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_format: Literal["json", "console"] | None = Field(
+        default=None,
+        description="log lines as JSON or readable text; default: JSON in production, "
+        "text in development",
+    )
 
     rules_file: Path | None = Field(
         default=None,
@@ -145,6 +163,49 @@ class Settings(BaseSettings):
     max_cost: MaxCost = 50_000
     max_page_size: MaxPageSize = 100
     max_id_lookups: MaxIdLookups = 10
+
+    region: str = Field(
+        default="SH",
+        pattern=r"^[A-Z]{2,8}$",
+        description="this hub's region code (SH, JS, ZJ, AH): the issuer of its partner tokens",
+    )
+    partner_audience: str | None = Field(
+        default=None, description="the `aud` partner tokens must name; default: HUB_REGION"
+    )
+    partner_token_max_lifetime: int = Field(
+        default=300, ge=10, le=900, description="longest partner token accepted (exp - iat), s"
+    )
+    partner_max_id_lookups: MaxIdLookups = Field(
+        default=100, le=100, description="lookups by ID number per partner request"
+    )
+    partner_calls: PartnerCallSettings = Field(default_factory=PartnerCallSettings)
+    outbox_interval: float = Field(
+        default=5.0, ge=0, description="seconds between outbox rounds in the app (0: none)"
+    )
+    outbox_backoff: float = Field(
+        default=5.0, gt=0, description="first wait after a failed delivery, doubled each time"
+    )
+    outbox_backoff_max: float = Field(
+        default=3600.0, gt=0, description="longest wait between delivery attempts"
+    )
+
+    audit_checkpoint_seconds: float = Field(
+        default=300.0,
+        ge=0,
+        description="seconds between signed checkpoints of the audit log's head (0: none by "
+        "time; 'hub audit checkpoint' takes one on demand)",
+    )
+    audit_checkpoint_entries: int = Field(
+        default=0, ge=0, description="also a checkpoint once this many entries wait (0: off)"
+    )
+    audit_checkpoint_export: Path | None = Field(
+        default=None,
+        description="JSON-lines file every checkpoint is appended to, on storage the "
+        "database's administrators cannot write",
+    )
+    federation: bool = Field(
+        default=False, description="serve /graphql as an Apollo Federation v2 subgraph"
+    )
 
     http_transport: TransportKind = "aiohttp"
     request_deadline: float = Field(default=8.0, gt=0, description="seconds for one request")
@@ -211,6 +272,11 @@ class Settings(BaseSettings):
         """The key material the hub derives its own keys from."""
         key = self.secret_key.get_secret_value() if self.secret_key else DEVELOPMENT_SECRET
         return key.encode()
+
+    @property
+    def audience(self) -> str:
+        """The ``aud`` a partner's token must name to be taken here."""
+        return self.partner_audience or self.region
 
     def query_limits(self) -> QueryLimits:
         return QueryLimits(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -13,6 +14,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 import schema.enums  # noqa: F401  (registers the enums with their descriptions)
+from hub.observability.operations import Observing
 from schema.audit import AuditQuery
 from schema.auditing import Auditing
 from schema.consent import ConsentMutation, ConsentQuery
@@ -21,14 +23,18 @@ from schema.coordination.charity import CharityMutation, CharityQuery
 from schema.coordination.referral_mutations import ReferralMutation
 from schema.coordination.referrals import ReferralQuery
 from schema.coordination.reviews import ReviewMutation, ReviewQuery
-from schema.errors import Notices, VariableErrors, error_code, is_expected
+from schema.errors import DatabaseErrors, Notices, VariableErrors, error_code, is_expected
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
 from schema.listing import ListingQuery
 from schema.lookups import LookupLimit
+from schema.partner_messages import PartnerMessageMutation
+from schema.partners import LOOKUPS as CROSS_REGION_LOOKUPS
+from schema.partners import PartnerQuery
 from schema.policy import guard, lookup_fields
 from schema.scalars import Money
 from schema.sources import SourcesQuery
+from schema.transfers import TransferMutation, TransferQuery
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +50,22 @@ class Query(
     AlertQuery,
     ReferralQuery,
     CharityQuery,
+    PartnerQuery,
+    TransferQuery,
 ):
     pass
 
 
 @strawberry.type(description="Record the work that lives between departments.")
-class Mutation(ConsentMutation, ReviewMutation, ReferralMutation, AlertMutation, CharityMutation):
+class Mutation(
+    ConsentMutation,
+    ReviewMutation,
+    ReferralMutation,
+    AlertMutation,
+    CharityMutation,
+    TransferMutation,
+    PartnerMessageMutation,
+):
     pass
 
 
@@ -58,12 +74,17 @@ def build(
     mask_errors: bool = True,
     limits: Limits | None = None,
     max_id_lookups: int | None = None,
+    federation: bool = False,
 ) -> strawberry.Schema:
     """The hub's schema; unexpected errors are masked unless ``mask_errors`` is off,
     ``limits`` (production) bounds depth, aliases, tokens and cost and hides the schema,
-    and ``max_id_lookups`` (always, in the hub) bounds lookups by ID number per request."""
+    and ``max_id_lookups`` (always, in the hub) bounds lookups by ID number per request.
+    ``federation``: the same schema as an Apollo Federation v2 subgraph
+    (``schema.federation``)."""
     # Parsing and validating the same documents again is most of a request's CPU.
     extensions: list[Callable[[], SchemaExtension]] = [
+        # First, so that it leaves last: it reads the answer as the caller will see it.
+        Observing,
         lambda: ParserCache(maxsize=512),
         lambda: ValidationCache(maxsize=512),
         Notices,
@@ -76,19 +97,28 @@ def build(
         extensions.append(lambda: MaskErrors(should_mask_error=lambda e: not is_expected(e)))
     if limits is not None:
         extensions += production_extensions(limits)
-    # Extensions leave an operation in reverse order: this one rewrites variable errors
-    # before MaskErrors would take them for internal failures.
-    extensions.append(VariableErrors)
-    built = HubSchema(
-        query=Query,
-        mutation=Mutation,
-        extensions=extensions,
-        config=production_config() if limits else StrawberryConfig(auto_camel_case=True),
-        scalar_overrides={Decimal: Money},
-    )
+    if federation:
+        from schema.federation import EntityLimit
+
+        extensions.append(lambda: EntityLimit(limits))
+    # Extensions leave an operation in reverse order: these rewrite variable errors and a
+    # database that is away before MaskErrors would take them for internal failures.
+    extensions += [VariableErrors, DatabaseErrors]
+    options: dict[str, Any] = {
+        "mutation": Mutation,
+        "extensions": extensions,
+        "config": production_config() if limits else StrawberryConfig(auto_camel_case=True),
+        "scalar_overrides": {Decimal: Money},
+    }
+    if federation:
+        from schema.federation import subgraph
+
+        built: strawberry.Schema = subgraph(**options)
+    else:
+        built = HubSchema(query=Query, **options)
     # Every field says what it carries; the guard enforces the policy on those that must.
     guard(built._schema)
-    looked_up = lookup_fields(built._schema)
+    looked_up = lookup_fields(built._schema) | CROSS_REGION_LOOKUPS
     return built
 
 
@@ -111,3 +141,13 @@ class HubSchema(strawberry.Schema):
 def sdl() -> str:
     """The schema as SDL, as checked in at ``schema/schema.graphql``."""
     return build().as_str() + "\n"
+
+
+def federation_sdl() -> str:
+    """The subgraph's SDL, as ``_service { sdl }`` gives it and as checked in at
+    ``schema/federation.graphql``."""
+    from schema.federation import Subgraph
+
+    built = build(federation=True)
+    assert isinstance(built, Subgraph)
+    return built.federation_sdl

@@ -17,6 +17,7 @@ from strawberry.extensions import SchemaExtension
 
 from adapters.base import SourceError
 from adapters.idnumber import InvalidIdNumber
+from hub.db.session import unavailable
 
 
 class HubError(GraphQLError):
@@ -74,6 +75,32 @@ class Notices(SchemaExtension):
             result.errors = [*(result.errors or []), *notices]
 
 
+class DatabaseErrors(SchemaExtension):
+    """A resolver that could not reach the hub's database fails with ``DATABASE_UNAVAILABLE``
+    (retryable), at its own path, rather than as an unexpected, masked error: the caller
+    learns to come back shortly, and the log says so in one line (``is_expected``)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is None or not errors:
+            return
+        result.errors = [_database_error(e) or e for e in errors]
+
+
+def _database_error(error: GraphQLError) -> GraphQLError | None:
+    original = error.original_error
+    if original is None or (error.extensions or {}).get("code") or not unavailable(original):
+        return None  # an error with a code of its own (a department's) keeps it
+    return GraphQLError(
+        "The hub's database is unavailable; try again shortly.",
+        error.nodes,
+        path=error.path,
+        extensions={"code": "DATABASE_UNAVAILABLE", "retryable": True},
+    )
+
+
 _VARIABLE = re.compile(r"Variable '\$([_A-Za-z][_0-9A-Za-z]*)'")
 
 
@@ -119,7 +146,12 @@ def is_variable_error(error: GraphQLError) -> bool:
 def is_expected(error: GraphQLError) -> bool:
     """Whether an error is one the hub means to show (not an internal failure)."""
     original = error.original_error
-    return original is None or isinstance(original, HubError) or is_variable_error(error)
+    return (
+        original is None
+        or isinstance(original, HubError)
+        or is_variable_error(error)
+        or unavailable(original)  # the database is away: DatabaseErrors says so
+    )
 
 
 def error_code(error: GraphQLError) -> str:
@@ -127,6 +159,8 @@ def error_code(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if code:
         return str(code)
+    if error.original_error is not None and unavailable(error.original_error):
+        return "DATABASE_UNAVAILABLE"
     if is_variable_error(error):
         return "BAD_USER_INPUT"
     return "GRAPHQL_PARSE_FAILED" if "Syntax Error" in error.message else "INVALID_QUERY"

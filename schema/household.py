@@ -31,6 +31,7 @@ from schema.coordination.income import GradualWithdrawal, IncomeAssessment
 from schema.coordination.referrals import REFERRALS, ReferralConnection, household_referrals
 from schema.coordination.reviews import ChangeReport, ScheduledReview
 from schema.errors import source_error, stale_notice
+from schema.partners import CROSS_REGION, CrossRegion, cross_region
 from schema.person import Person
 from schema.policy import ID_NUMBER, OPEN, F, Mark, S, field, section
 from schema.sections.charity import CharitySection
@@ -144,6 +145,14 @@ class Household:
         if found is None:
             return None
         return cast(CharitySection, charity_aid.combined(found, recorded))
+
+    @field(
+        CROSS_REGION,
+        description="长三角: what partner regions' hubs say of the members (agencies only); "
+        "a partner that fails costs only its part, with an error naming its region.",
+    )
+    async def cross_region(self, info: Info) -> CrossRegion | None:
+        return await cross_region(info, self.entry)
 
     @field(S, description="核定收入: the assessed income as the rules count it; null if none.")
     async def income_assessment(self, info: Info) -> IncomeAssessment | None:

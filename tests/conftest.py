@@ -39,7 +39,18 @@ from hub.settings import SANDBOX_PORTS, Settings, SourceSettings
 # The hub app and its callers, for every test that talks to the hub over HTTP.
 from tests.hubclient import as_client, caseworker, gql, hub_app, hub_client, hub_sessions
 
-__all__ = ["as_client", "caseworker", "gql", "hub_app", "hub_client", "hub_sessions"]
+# The whole run fails if any log line of it carried a citizen ID number.
+from tests.logcheck import no_id_numbers_logged
+
+__all__ = [
+    "as_client",
+    "caseworker",
+    "gql",
+    "hub_app",
+    "hub_client",
+    "hub_sessions",
+    "no_id_numbers_logged",
+]
 
 SEED = 7
 SIZE = 150

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -143,6 +144,10 @@ class CivilAffairsRegistry:
         self._entries = {h.id: _Entry(h.id, h.updated_at, h) for h in population.households}
         self._persons = dict(population.by_id_number)
         self._scenario: dict[str, Household] = {}  # as loaded, by household ID
+        # The feed's order, kept until the next change: sorting every page made a full
+        # sync of N households cost N²/page.
+        self._order: list[_Entry] | None = None
+        self._keys: list[tuple[datetime, str]] = []
 
     def household(self, household_id: str) -> Household | None:
         entry = self._entries.get(household_id)
@@ -154,16 +159,20 @@ class CivilAffairsRegistry:
     def changes(
         self, since: datetime | None, after: tuple[datetime, str] | None, limit: int
     ) -> list[_Entry]:
-        entries = sorted(self._entries.values(), key=lambda e: (e.updated_at, e.household_id))
-        selected = [
-            e
-            for e in entries
-            if (since is None or e.updated_at >= since)
-            and (after is None or (e.updated_at, e.household_id) > after)
-        ]
-        return selected[:limit]
+        if self._order is None:
+            self._order = sorted(
+                self._entries.values(), key=lambda e: (e.updated_at, e.household_id)
+            )
+            self._keys = [(e.updated_at, e.household_id) for e in self._order]
+        # Both bounds are lower bounds in the feed's order: updatedSince ≤ the time,
+        # and the key after the cursor's.
+        start = 0 if since is None else bisect.bisect_left(self._keys, (since, ""))
+        if after is not None:
+            start = max(start, bisect.bisect_right(self._keys, after))
+        return self._order[start : start + limit]
 
     def _next_time(self) -> datetime:
+        self._order = None  # called by every change, before it is made
         latest = max((e.updated_at for e in self._entries.values()), default=None)
         now = datetime.now(UTC)
         return now if latest is None else max(now, latest + timedelta(milliseconds=1))

@@ -16,8 +16,11 @@ entry is read and held until the new one commits, across processes and engines.
 
 Two things the chain cannot show by itself: that its newest entries were deleted (the
 rest still links up), and that someone with write access who knows this encoding rebuilt
-every hash from some entry onwards. Both show against a head (``head()``) recorded
-somewhere the database's writers cannot reach, passed back to ``verify(anchor=...)``.
+every hash from some entry onwards. Both show against the signed checkpoints of the head
+that the hub takes at intervals and exports beyond the database
+(``hub.audit.checkpoints``, checked by ``hub audit verify``), or against a head
+(``head()``) recorded by hand somewhere the database's writers cannot reach, passed back
+to ``verify(anchor=...)``.
 """
 
 from hub.audit.chain import (

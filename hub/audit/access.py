@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hub.audit.chain import FILTER_VALUES, AccessRecord
 from hub.auth.principal import Principal
+from hub.problems import Problem
 
 
 @dataclass
@@ -64,6 +66,18 @@ class AccessLog:
 
     def refuse(self, code: str) -> None:
         self.refused = self.refused or code
+
+    def noted(self, problem: Problem[Any], part: str, *, refused: bool = False) -> None:
+        """What a refused mutation touched: the household it was denied, did not find, or
+        saw (as ``part``); ``refused``: the caller was not allowed the step at all."""
+        if problem.denied is not None:
+            self.deny(problem.denied)
+        if problem.missing is not None:
+            self.miss(problem.missing)
+        if problem.seen is not None:
+            self.saw(problem.seen, part)
+        if refused:
+            self.refuse(problem.code.value)
 
     def record(
         self, principal: Principal, *, request_id: str, operation: str

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.vocabulary import is_household_id
 from hub.db.models import AuditDisclosure, AuditEntry
+from hub.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +142,11 @@ async def append_many(
     attempt = 1
     while True:
         try:
-            return await _append_once(sessions, checked, clock)
+            started = time.perf_counter()
+            appended = await _append_once(sessions, checked, clock)
+            metrics.AUDIT_APPEND_SECONDS.observe(time.perf_counter() - started)
+            metrics.AUDIT_BATCH_SIZE.observe(len(appended))
+            return appended
         except IntegrityError:
             # The lock makes this unreachable; it is here so that a database set up in a
             # way that defeats the lock costs a retry, not a lost audit entry.
@@ -150,10 +156,26 @@ async def append_many(
             attempt += 1
 
 
+class _Trial(Exception):
+    """Raised inside a trial append's transaction to undo it."""
+
+
+async def trial_append(sessions: async_sessionmaker[AsyncSession], record: AccessRecord) -> None:
+    """Append ``record`` as ``append`` would (lock, read the head, insert) and roll it back:
+    raises what a real append would raise now, writes nothing and uses up no seq. For
+    readiness checks."""
+    try:
+        await _append_once(sessions, [(record, *_validated(record))], _now, trial=True)
+    except _Trial:
+        return
+
+
 async def _append_once(
     sessions: async_sessionmaker[AsyncSession],
     checked: Sequence[tuple[AccessRecord, tuple[str, ...], tuple[str, ...]]],
     clock: Callable[[], datetime],
+    *,
+    trial: bool = False,
 ) -> list[AuditEntry]:
     async with sessions() as session, session.begin():
         await _lock(session)
@@ -182,6 +204,8 @@ async def _append_once(
         ]
         if disclosed:
             await session.execute(insert(AuditDisclosure), disclosed)
+        if trial:
+            raise _Trial
     return entries
 
 
@@ -244,6 +268,7 @@ class AuditWriter:
             try:
                 entries = await append_many(self._sessions, [record for record, _ in batch])
             except Exception as exc:  # every waiter of the batch learns why
+                metrics.AUDIT_FAILURES.inc()
                 for _, done in batch:
                     if not done.done():
                         done.set_exception(exc)

@@ -8,6 +8,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.auth.credentials import AuthError, authenticate
+from hub.db.session import unavailable
 from hub.door import send_error
 
 log = logging.getLogger(__name__)
@@ -69,5 +70,24 @@ class AuthGate:
             )
             extra = [(b"www-authenticate", b'Bearer realm="hub"')] if refusal.status == 401 else []
             await send_error(send, refusal.status, refusal.code, refusal.message, headers=extra)
+            return
+        except Exception as exc:
+            if not unavailable(exc):
+                raise
+            # The token cannot be checked while the database is away: say so, with a code
+            # and a time to come back, rather than a bare 500.
+            log.warning(
+                "database unavailable (%s) (request %s)",
+                type(exc).__name__,
+                state.get("request_id"),
+            )
+            await send_error(
+                send,
+                503,
+                "DATABASE_UNAVAILABLE",
+                "The hub's database is unavailable; try again shortly.",
+                headers=[(b"retry-after", b"1")],
+                retryable=True,
+            )
             return
         await self.app(scope, receive, send)

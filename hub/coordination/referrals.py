@@ -100,11 +100,8 @@ class ReferralErrorCode(enum.Enum):
 
 
 class ReferralProblem(Problem[ReferralErrorCode]):
-    """A refusal of a referral step. Besides ``denied``, for the audit log only:
-    ``missing`` a household that does not exist, and ``seen`` the household of a
-    target the caller may see, whose referral the answer speaks of. ``from_state`` and
-    ``to_state`` name an illegal transition.
-    """
+    """A refusal of a referral step; ``from_state`` and ``to_state`` name an illegal
+    transition."""
 
     def __init__(
         self,
@@ -117,9 +114,7 @@ class ReferralProblem(Problem[ReferralErrorCode]):
         from_state: ReferralState | None = None,
         to_state: ReferralState | None = None,
     ) -> None:
-        super().__init__(code, message, denied=denied)
-        self.missing = missing
-        self.seen = seen
+        super().__init__(code, message, denied=denied, missing=missing, seen=seen)
         self.from_state = from_state
         self.to_state = to_state
 

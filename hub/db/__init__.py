@@ -7,7 +7,13 @@ from sqlalchemy import MetaData
 
 def metadata() -> MetaData:
     """Every table of the hub (the models are in more than one module)."""
-    from hub.db import coordination, signing  # noqa: F401  (register their tables)
+    # Imported to register their tables.
+    from hub.db import (  # noqa: F401
+        checkpoints,  # signed audit checkpoints
+        coordination,
+        partners,  # partner regions, transfers
+        signing,
+    )
     from hub.db.models import Base
 
     return Base.metadata

@@ -27,6 +27,7 @@ from hub.coordination.discovery import Seen, judge
 from hub.households.reach import EVERYTHING
 from hub.households.service import Households, gather_parts
 from hub.index.search import HouseholdFilter, IndexEntry
+from hub.observability import metrics
 from hub.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,10 @@ async def _judge_batch(
         judged.append((household_id, holding, rules))
     async with resources.sessions.begin() as session:
         tally = await alerts.apply(session, judged, now=now, rules_version=resources.rules.version)
+    # Counted once committed: a batch rolled back opened nothing.
+    metrics.HOUSEHOLDS_JUDGED.inc(len(judged))
+    metrics.ALERTS_OPENED.inc(tally.opened)
+    metrics.ALERTS_RESOLVED.inc(tally.resolved)
     await resources.audit.append(
         AccessRecord(
             request_id=uuid.uuid4().hex,

@@ -157,10 +157,9 @@ class CharityMutation:
                 today=context.today,
             )
         except CharityAidProblem as problem:
-            if problem.denied is not None:
-                context.access.deny(problem.denied)
-            if problem.code is CharityAidErrorCode.NOT_ALLOWED:
-                context.access.refuse(problem.code.value)
+            context.access.noted(
+                problem, PART, refused=problem.code is CharityAidErrorCode.NOT_ALLOWED
+            )
             return CharityAidError(code=problem.code, message=problem.message)
         context.access.saw(household_id, PART)
         return CharityAidPayload(

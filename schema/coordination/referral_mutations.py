@@ -183,14 +183,7 @@ async def _changed(info: Info, change: Awaitable[ReferralRow]) -> ReferralResult
     try:
         row = await change
     except ReferralProblem as problem:
-        if problem.denied is not None:
-            access.deny(problem.denied)
-        if problem.missing is not None:
-            access.miss(problem.missing)
-        if problem.seen is not None:
-            access.saw(problem.seen, PART)
-        if problem.code is ReferralErrorCode.NOT_ALLOWED:
-            access.refuse(problem.code.value)
+        access.noted(problem, PART, refused=problem.code is ReferralErrorCode.NOT_ALLOWED)
         return ReferralError(
             code=problem.code,
             message=problem.message,

@@ -289,10 +289,8 @@ class ReviewQuery:
 
 
 def _problem(info: Info, problem: ReviewProblem) -> ReviewError:
-    if problem.denied is not None:
-        info.context.access.deny(problem.denied)
-    if problem.code is ReviewErrorCode.NOT_ALLOWED:
-        info.context.access.refuse(problem.code.value)
+    refused = problem.code is ReviewErrorCode.NOT_ALLOWED
+    info.context.access.noted(problem, "reviews", refused=refused)
     return ReviewError(code=problem.code, message=problem.message)
 
 

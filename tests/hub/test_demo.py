@@ -37,16 +37,23 @@ async def test_the_demo_households_show_the_two_rare_rules(hub_app, transport, g
     assert relief["evidence"]["department"] == "EMERGENCY_MANAGEMENT"
 
 
-async def test_the_demo_gives_tokens_for_every_part_it_shows(hub_app):
+async def test_the_demo_gives_tokens_for_every_part_it_shows(hub_app, hub_client):
     access = await prepare(hub_app.state.resources)
     tokens = {
         access.caseworker_token,
         access.charity_token,
         access.auditor_token,
         access.human_resources_token,
+        access.operator_token,
     }
-    assert len(tokens) == 4
+    assert len(tokens) == 5
     assert all(t.startswith("hub_") for t in tokens)
+    # The operator's token reads the metrics the demo tells how to watch.
+    metrics = await hub_client.get(
+        "/metrics", headers={"Authorization": f"Bearer {access.operator_token}"}
+    )
+    assert metrics.status_code == 200
+    assert 'hub_department_breaker_state{department="charity"}' in metrics.text
 
 
 def test_the_queries_the_demo_prints_are_valid():

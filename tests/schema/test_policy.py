@@ -35,7 +35,7 @@ VOLATILE = {("SourceStatus", "asOf"), ("SourceStatus", "latencyMs")}
 # Household fields that open a department's whole section: withheld as null.
 SECTION_FIELDS = frozenset(
     {"members", "civilAffairs", "medical", "education", "housing", "employment", "disaster",
-     "charity"}
+     "charity", "crossRegion"}
 )  # fmt: skip
 CALLERS = [
     (ClientKind.CHARITY, Purpose.CHARITY_MATCHING),

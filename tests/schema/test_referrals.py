@@ -247,11 +247,10 @@ async def test_every_referral_read_and_change_is_audited(
     assert (counted.households, details(counted)) == ("[]", {"filter": {}, "aggregate": True})
 
 
-@pytest.mark.parametrize(
-    ("kind", "extra"),
-    [(ClientKind.CHARITY, {"organisation_id": "org-a"}), (ClientKind.PARTNER, {})],
-)
-async def test_charities_and_partners_neither_see_nor_change_referrals(
+# Partners never reach /graphql; through the partner API they see no referrals either
+# (tests/partners/test_access.py).
+@pytest.mark.parametrize(("kind", "extra"), [(ClientKind.CHARITY, {"organisation_id": "org-a"})])
+async def test_charities_neither_see_nor_change_referrals(
     gql, as_client, hub_sessions, population: Population, kind, extra
 ):
     household = population.households[5]

@@ -15,6 +15,7 @@ from adapters.sandbox.population import Population
 from adapters.vocabulary import Source
 from hub.auth.principal import ClientKind
 from tests.hubclient import audit_entries, details
+from tests.partners.fake import fake_partner
 
 MISSING_PERSON = idnumber.make("310101", date(1970, 1, 1), 999)
 BY_MEMBER = "query($n: String!) { householdByMember(idNumber: $n) { id } }"
@@ -27,10 +28,14 @@ def _raw_values(entry: object) -> str:
 
 @pytest.mark.parametrize("kind", [ClientKind.CHARITY, ClientKind.PARTNER, ClientKind.AUDITOR])
 async def test_clients_that_see_id_numbers_masked_may_not_look_anyone_up(
-    kind, as_client, hub_app, hub_sessions, population: Population
+    kind, as_client, hub_app, hub_client, hub_sessions, population: Population
 ):
     extra = {"organisation_id": "org-a"} if kind is ClientKind.CHARITY else {}
-    caller = await as_client(kind, **extra)
+    caller = (
+        await fake_partner(hub_app, hub_client)  # partners have the partner API only
+        if kind is ClientKind.PARTNER
+        else await as_client(kind, **extra)
+    )
     keys = hub_app.state.resources.keys
     member = population.households[5].members[0].id_number
     for query, field in ((BY_MEMBER, "householdByMember"), (PERSON, "person")):

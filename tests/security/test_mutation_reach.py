@@ -30,7 +30,9 @@ from hub.db.coordination import (
     ReviewSchedule,
 )
 from hub.db.models import Consent
+from hub.db.partners import CaseTransfer, OutboxMessage, ReceivedMessage
 from tests.hubclient import GraphQL, audit_entries
+from tests.partners.fake import fake_partner
 
 MISSING_HOUSEHOLD = "H3101019999999"
 RECORD = """mutation($id: ID!, $until: Date!) {
@@ -50,6 +52,8 @@ class Targets:
     consent: str
     alert: str
     referral: str
+    transfer: str  # an incoming transfer from a partner region
+    sent: str  # a transfer of the household, sent to another region than the caller's
 
 
 async def _consent(gql: GraphQL, household_id: str) -> str:
@@ -167,6 +171,62 @@ async def _record_aid(caller: GraphQL, household_id: str) -> dict[str, Any]:
     return await caller(RECORD_AID, id=household_id)
 
 
+REQUEST_TRANSFER = """mutation($id: ID!) { requestCaseTransfer(input: {householdId: $id,
+  toRegion: "JS", reason: "迁居"}) { __typename ... on CaseTransferError { code message } } }"""
+ACCEPT_TRANSFER = """mutation($id: ID!) { acceptCaseTransfer(input: {id: $id, version: 1}) {
+  __typename ... on CaseTransferError { code message } } }"""
+DECLINE_TRANSFER = """mutation($id: ID!) { declineCaseTransfer(input: {id: $id, version: 1,
+  note: "x"}) { __typename ... on CaseTransferError { code message } } }"""
+RECEIVE_DECISION = """mutation($id: ID!) { receiveTransferDecision(input: {messageId: "m-1",
+  transferId: $id, decision: ACCEPTED}) {
+  __typename ... on PartnerMessageError { code message } } }"""
+
+
+async def _request_transfer(caller: GraphQL, household_id: str) -> dict[str, Any]:
+    return await caller(REQUEST_TRANSFER, id=household_id)
+
+
+async def _accept_transfer(caller: GraphQL, transfer_id: str) -> dict[str, Any]:
+    return await caller(ACCEPT_TRANSFER, id=transfer_id)
+
+
+async def _decline_transfer(caller: GraphQL, transfer_id: str) -> dict[str, Any]:
+    return await caller(DECLINE_TRANSFER, id=transfer_id)
+
+
+async def _receive_decision(caller: GraphQL, transfer_id: str) -> dict[str, Any]:
+    return await caller(RECEIVE_DECISION, id=transfer_id)
+
+
+async def _transfer(sessions: Any, *, direction: str, household_id: str | None) -> str:
+    """A transfer waiting for an answer: incoming from JS, or this household's sent to ZJ."""
+    transfer_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    async with sessions.begin() as session:
+        session.add(
+            CaseTransfer(
+                id=transfer_id,
+                direction=direction,
+                partner_region="JS" if direction == "INCOMING" else "ZJ",
+                remote_id=str(uuid.uuid4()) if direction == "INCOMING" else None,
+                household_id=household_id if direction == "OUTGOING" else None,
+                partner_household_id="H3201020000001" if direction == "INCOMING" else None,
+                state="REQUESTED",
+                reason="迁居",
+                moved_on=None,
+                members="[]",
+                categories="[]",
+                note=None,
+                requested_by=None,
+                decided_by=None,
+                decided_at=None,
+                created_at=now,
+                updated_at=now,
+            )
+        )
+    return transfer_id
+
+
 MUTATIONS: dict[str, tuple[Attempt, str]] = {
     # mutation: (attempt, which target it takes)
     "recordConsent": (_record, "household"),
@@ -180,7 +240,23 @@ MUTATIONS: dict[str, tuple[Attempt, str]] = {
     "completeReferral": (_complete, "referral"),
     "withdrawReferral": (_withdraw_referral, "referral"),
     "recordCharityAid": (_record_aid, "household"),
+    "requestCaseTransfer": (_request_transfer, "household"),
+    "acceptCaseTransfer": (_accept_transfer, "transfer"),
+    "declineCaseTransfer": (_decline_transfer, "transfer"),
+    # Jiangsu's hub deciding on a transfer Shanghai sent to Zhejiang.
+    "receiveTransferDecision": (_receive_decision, "sent"),
 }
+# Mutations with no target to be out of reach, and where their bounds are tested instead.
+ELSEWHERE = {
+    # It makes an incoming transfer of the calling partner's own; message and transfer IDs
+    # are the partner's, so another region's, reused, touch nothing of theirs.
+    "receiveCaseTransfer": "tests/partners/test_transfers.py::test_a_partner_names_only_its_own",
+}
+# Targets that name no household of this hub (an incoming transfer names the sender's):
+# both attempts are logged as not found, naming none.
+UNNAMED = {"transfer"}
+# Mutations only partner hubs make, through the partner API (as Jiangsu).
+PARTNER_MUTATIONS = {"receiveTransferDecision"}
 # Who tries a mutation that only another kind of client makes, instead of the limited
 # caseworker: a charity whose reach (a consent naming it) leaves the target out (the
 # target's consent names org-a).
@@ -192,13 +268,16 @@ NONEXISTENT = {
     "consent": str(uuid.uuid4()),
     "alert": str(uuid.uuid4()),
     "referral": str(uuid.uuid4()),
+    "transfer": str(uuid.uuid4()),
+    "sent": str(uuid.uuid4()),
 }
 
 
 def test_the_walk_covers_every_mutation():
     mutation_type = schema.build()._schema.mutation_type
     assert mutation_type is not None
-    assert set(mutation_type.fields) == set(MUTATIONS)
+    assert set(mutation_type.fields) == set(MUTATIONS) | set(ELSEWHERE)
+    assert not set(MUTATIONS) & set(ELSEWHERE)
 
 
 @pytest.fixture
@@ -217,7 +296,8 @@ async def _consents(sessions: Any) -> list[object]:
         ]
         others = []
         models = (Review, ChangeReport, ReviewSchedule, Referral, ReferralEvent, RecordedCharityAid)
-        for model in (*models, Alert):
+        partners = (CaseTransfer, OutboxMessage, ReceivedMessage)
+        for model in (*models, *partners, Alert):
             rows = await session.scalars(select(model))
             others.append(
                 sorted(str({k: v for k, v in vars(r).items() if k[0] != "_"}) for r in rows)
@@ -227,17 +307,21 @@ async def _consents(sessions: Any) -> list[object]:
 
 @pytest.mark.parametrize("mutation", sorted(MUTATIONS))
 async def test_out_of_reach_answers_as_nonexistent_and_changes_nothing(
-    mutation, gql, limited, as_client, hub_sessions, population: Population
+    mutation, gql, limited, as_client, hub_sessions, hub_app, hub_client, population: Population
 ):
     caller, mine = limited
     if mutation in OTHER_CALLERS:
         caller = await as_client(**OTHER_CALLERS[mutation])
+    if mutation in PARTNER_MUTATIONS:
+        caller = await fake_partner(hub_app, hub_client)
     outside = next(h for h in population.households if h.district is not mine)
     targets = Targets(
         household=outside.id,
         consent=await _consent(gql, outside.id),
         alert=await _alert(hub_sessions, outside.id),
         referral=await _referral(gql, outside.id),
+        transfer=await _transfer(hub_sessions, direction="INCOMING", household_id=None),
+        sent=await _transfer(hub_sessions, direction="OUTGOING", household_id=outside.id),
     )
     attempt, kind = MUTATIONS[mutation]
     before = await _consents(hub_sessions)
@@ -253,6 +337,9 @@ async def test_out_of_reach_answers_as_nonexistent_and_changes_nothing(
     # Both attempts are in the log; the one on a real household names it, as refused.
     entries = (await audit_entries(hub_sessions))[entries_before:]
     assert [e.operation for e in entries] == ["mutation", "mutation"]
+    if kind in UNNAMED:
+        assert [(e.outcome, e.households) for e in entries] == [("NOT_FOUND", "[]")] * 2
+        return
     assert entries[0].outcome == "DENIED"
     assert entries[0].households == f'["{outside.id}"]'
     assert entries[1].outcome == "NOT_FOUND"
