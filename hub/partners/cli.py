@@ -67,6 +67,32 @@ def partners_add(
     click.echo(f"  add its public keys: hub partners keys add {row.region} its-jwks.json")
 
 
+@partners.command("set")
+@click.argument("region")
+@click.option("--url", help="Its hub, which this hub asks.")
+@click.option("--audience", help="The `aud` its hub expects of this hub's tokens.")
+@click.option("--jwks-url", help="Where it publishes its keys.")
+@click.pass_obj
+def partners_set(
+    settings: Settings,
+    region: str,
+    url: str | None,
+    audience: str | None,
+    jwks_url: str | None,
+) -> None:
+    """Change where this hub reaches partner REGION; what is not given stays."""
+    if url is None and audience is None and jwks_url is None:
+        raise click.UsageError("give at least one of --url, --audience, --jwks-url")
+    row = run(
+        settings,
+        lambda s: registry.change(s, region, url=url, audience=audience, jwks_url=jwks_url),
+    )
+    click.echo(
+        f"partner {row.region}: url {row.url or '-'}, audience {row.audience or row.region}, "
+        f"key set {row.jwks_url or '-'}"
+    )
+
+
 @partners.command("list")
 @click.pass_obj
 def partners_list(settings: Settings) -> None:

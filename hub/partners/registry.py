@@ -122,9 +122,7 @@ async def add(
 ) -> Partner:
     """Register a partner region: a PARTNER client and its partner record."""
     code = region_code(region)
-    for given, what in ((url, "--url"), (jwks_url, "--jwks-url")):
-        if given is not None and not given.startswith(("https://", "http://")):
-            raise PartnerError(f"{what} must be an http(s) URL")
+    _check_urls(url, jwks_url)
     async with sessions() as session:
         if await session.scalar(select(Partner.client_id).where(Partner.region == code)):
             raise PartnerError(f"a partner for region {code} exists already")
@@ -144,6 +142,35 @@ async def add(
     async with sessions.begin() as session:
         session.add(row)
     return row
+
+
+def _check_urls(url: str | None, jwks_url: str | None) -> None:
+    for given, what in ((url, "--url"), (jwks_url, "--jwks-url")):
+        if given is not None and not given.startswith(("https://", "http://")):
+            raise PartnerError(f"{what} must be an http(s) URL")
+
+
+async def change(
+    sessions: async_sessionmaker[AsyncSession],
+    region: str,
+    *,
+    url: str | None = None,
+    audience: str | None = None,
+    jwks_url: str | None = None,
+) -> Partner:
+    """Change where this hub reaches a partner (its hub, the ``aud`` it expects, its key set);
+    what is not given stays. A new key set is fetched on next need."""
+    _check_urls(url, jwks_url)
+    async with sessions.begin() as session:
+        partner = await _partner(session, region)
+        if url is not None:
+            partner.url = url.rstrip("/")
+        if audience is not None:
+            partner.audience = audience
+        if jwks_url is not None and jwks_url != partner.jwks_url:
+            partner.jwks_url = jwks_url
+            partner.jwks_fetched_at = None
+    return partner
 
 
 async def listing(sessions: async_sessionmaker[AsyncSession]) -> list[PartnerHub]:

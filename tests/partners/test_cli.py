@@ -68,3 +68,34 @@ def test_a_partner_is_onboarded_from_the_command_line(database_url, engine, tmp_
     assert hub(database_url, "partners", "outbox")[1] == (
         "the outbox is empty: every message was delivered\n"
     )
+
+
+def test_a_partner_moves_its_hub(database_url, engine):
+    assert hub(database_url, "partners", "add", "zhejiang", "--region", "ZJ")[0] == 0
+    code, out = hub(database_url, "partners", "set", "ZJ")
+    assert code != 0
+    assert "give at least one of --url" in out
+    code, out = hub(database_url, "partners", "set", "ZJ", "--url", "ftp://hub.zj")
+    assert code != 0
+    assert "--url must be an http(s) URL" in out
+    code, out = hub(
+        database_url,
+        "partners",
+        "set",
+        "zj",
+        "--url",
+        "https://hub.zj/",
+        "--jwks-url",
+        "https://hub.zj/.well-known/jwks.json",
+    )
+    assert code == 0, out
+    assert out == (
+        "partner ZJ: url https://hub.zj, audience ZJ, "
+        "key set https://hub.zj/.well-known/jwks.json\n"
+    )
+    assert hub(database_url, "partners", "list")[1] == (
+        "ZJ\tzhejiang\tenabled\thttps://hub.zj\tno keys\n"
+    )
+    code, out = hub(database_url, "partners", "set", "AH", "--audience", "AH")
+    assert code != 0
+    assert "no partner for region 'AH'" in out
