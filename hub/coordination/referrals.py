@@ -28,11 +28,13 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Select, and_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters.vocabulary import Source
 from hub.auth.principal import ClientKind, Principal
+from hub.coordination import idempotency
 from hub.coordination.calendar import add_working_days
 from hub.db.coordination import Alert, Referral, ReferralEvent
 from hub.db.models import IndexedHousehold
@@ -97,6 +99,8 @@ class ReferralErrorCode(enum.Enum):
     INVALID_REASON = "INVALID_REASON"
     INVALID_NOTE = "INVALID_NOTE"
     INVALID_OUTCOME = "INVALID_OUTCOME"
+    INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same key with another request
 
 
 class ReferralProblem(Problem[ReferralErrorCode]):
@@ -146,6 +150,7 @@ async def refer(
     to_department: Source,
     reason: str,
     alert_id: str | None = None,
+    idempotency_key: str | None = None,
     reach: Reach,
     rules: Rules,
     now: datetime,
@@ -156,7 +161,8 @@ async def refer(
     With ``alert_id``, the referral answers that alert, which must be open and of the same
     household: it is marked referred in the same transaction. One query reads the
     household with its reach (and the alert), so a household out of reach costs what one
-    that does not exist costs.
+    that does not exist costs. With ``idempotency_key``, a retry answers the referral the
+    key made first (``hub.coordination.idempotency``).
     """
     department = department_of(principal)
     if to_department is department:
@@ -164,6 +170,9 @@ async def refer(
             ReferralErrorCode.SAME_DEPARTMENT, "a department does not refer to itself"
         )
     text = _text(reason, ReferralErrorCode.INVALID_REASON, "the reason", required=True)
+    if idempotency_key is not None and not idempotency.valid(idempotency_key):
+        raise ReferralProblem(ReferralErrorCode.INVALID_IDEMPOTENCY_KEY, idempotency.PROBLEM)
+    asked = idempotency.digest(household_id, to_department.value, text, alert_id)
     query: Select[str, bool, Alert] = (
         select(IndexedHousehold.household_id, flag(reach, now).label("in_reach"), Alert)
         .outerjoin(
@@ -182,6 +191,10 @@ async def refer(
                     denied=household_id if found is not None else None,
                     missing=household_id if found is None else None,
                 )
+            if idempotency_key is not None:
+                made = await _made(session, principal.client_id, idempotency_key)
+                if made is not None:
+                    return _replayed(made, asked, household_id)
             alert = found[2] if alert_id is not None else None
             if alert_id is not None and alert is None:
                 raise ReferralProblem(
@@ -209,6 +222,8 @@ async def refer(
                 created_by=principal.client_id,
                 created_at=now,
                 updated_at=now,
+                idempotency_key=idempotency_key,
+                request_hash=asked if idempotency_key is not None else None,
             )
             session.add(referral)
             session.add(_step(referral, principal, None, ReferralState.REQUESTED, None, now))
@@ -223,7 +238,32 @@ async def refer(
             "the alert changed while the referral was made",
             seen=household_id,
         ) from None
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent retry with the same key made it first: answer that one.
+        async with sessions() as session:
+            made = await _made(session, principal.client_id, idempotency_key)
+        if made is None:  # pragma: no cover - the database refused for another reason
+            raise
+        return _replayed(made, asked, household_id)
     return referral
+
+
+async def _made(session: AsyncSession, client_id: str, key: str) -> Referral | None:
+    """The referral this client made under ``key``."""
+    return await session.scalar(
+        select(Referral).where(Referral.created_by == client_id, Referral.idempotency_key == key)
+    )
+
+
+def _replayed(made: Referral, asked: str, household_id: str) -> Referral:
+    """The referral made first under the key, if this is a retry of the same request."""
+    if made.request_hash != asked:
+        raise ReferralProblem(
+            ReferralErrorCode.IDEMPOTENCY_KEY_REUSED, idempotency.REUSED, seen=household_id
+        )
+    return made
 
 
 async def respond(

@@ -23,12 +23,14 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from adapters import records
 from adapters.vocabulary import AssistanceCategory, EnrollmentStatus, WorkAbility
 from hub.auth.principal import Principal
+from hub.coordination import idempotency
 from hub.db.coordination import ChangeReport, Review, ReviewSchedule
 from hub.db.models import IndexedHousehold
 from hub.households.reach import Reach, flag
@@ -74,6 +76,8 @@ class ReviewErrorCode(enum.Enum):
     INVALID_DATE = "INVALID_DATE"
     INVALID_AMOUNT = "INVALID_AMOUNT"
     CONFLICT = "CONFLICT"  # someone changed the schedule since it was read
+    INVALID_IDEMPOTENCY_KEY = "INVALID_IDEMPOTENCY_KEY"
+    IDEMPOTENCY_KEY_REUSED = "IDEMPOTENCY_KEY_REUSED"  # the same key with another report
 
 
 class ReviewProblem(Problem[ReviewErrorCode]):
@@ -406,13 +410,15 @@ async def report_change(
     occurred_on: date,
     reported_by: Reporter,
     note: str | None,
+    idempotency_key: str | None = None,
     reach: Reach,
     now: datetime,
     today: date,
     rules: Rules,
 ) -> tuple[ReportedChange, list[Due]]:
     """Record a change and bring every review of the household forward to within the
-    rules' days of today (never later than it already falls)."""
+    rules' days of today (never later than it already falls). With ``idempotency_key``,
+    a retry answers the report the key recorded first (``hub.coordination.idempotency``)."""
     _allowed(principal, "record change reports")
     if occurred_on > today:
         raise ReviewProblem(ReviewErrorCode.INVALID_DATE, "the change cannot be in the future")
@@ -420,10 +426,18 @@ async def report_change(
         raise ReviewProblem(
             ReviewErrorCode.NOT_ALLOWED, "changes from the feed are recorded by the sync"
         )
+    if idempotency_key is not None and not idempotency.valid(idempotency_key):
+        raise ReviewProblem(ReviewErrorCode.INVALID_IDEMPOTENCY_KEY, idempotency.PROBLEM)
+    asked = idempotency.digest(household_id, kind.value, occurred_on, reported_by.value, note)
     try:
         async with sessions.begin() as session:
             await _in_reach(session, household_id, reach, now)
-            report = await changed(
+            made = (
+                await _reported_under(session, principal.client_id, idempotency_key, asked)
+                if idempotency_key is not None
+                else None
+            )
+            report = made or await changed(
                 session,
                 household_id=household_id,
                 kind=kind,
@@ -434,18 +448,51 @@ async def report_change(
                 now=now,
                 today=today,
                 rules=rules,
+                idempotency_key=idempotency_key,
+                request_hash=asked if idempotency_key is not None else None,
             )
-            rows = await session.scalars(
-                select(ReviewSchedule)
-                .where(ReviewSchedule.household_id == household_id)
-                .order_by(ReviewSchedule.category)
-            )
-            scheduled = [_due(r) for r in rows]
+            scheduled = await _schedule(session, household_id)
     except StaleDataError:
         raise ReviewProblem(
             ReviewErrorCode.CONFLICT, "the schedule changed while the change was recorded"
         ) from None
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent retry with the same key recorded it first: answer that one.
+        async with sessions() as session:
+            made = await _reported_under(session, principal.client_id, idempotency_key, asked)
+            if made is None:  # pragma: no cover - the database refused for another reason
+                raise
+            scheduled = await _schedule(session, household_id)
+        return made, scheduled
     return report, scheduled
+
+
+async def _schedule(session: AsyncSession, household_id: str) -> list[Due]:
+    rows = await session.scalars(
+        select(ReviewSchedule)
+        .where(ReviewSchedule.household_id == household_id)
+        .order_by(ReviewSchedule.category)
+    )
+    return [_due(r) for r in rows]
+
+
+async def _reported_under(
+    session: AsyncSession, client_id: str, key: str, asked: str
+) -> ReportedChange | None:
+    """The report this client recorded under ``key``; the key reused for another report is
+    refused."""
+    report = await session.scalar(
+        select(ChangeReport).where(
+            ChangeReport.recorded_by == client_id, ChangeReport.idempotency_key == key
+        )
+    )
+    if report is None:
+        return None
+    if report.request_hash != asked:
+        raise ReviewProblem(ReviewErrorCode.IDEMPOTENCY_KEY_REUSED, idempotency.REUSED)
+    return _reported(report)
 
 
 async def changed(
@@ -460,6 +507,8 @@ async def changed(
     now: datetime,
     today: date,
     rules: Rules,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
 ) -> ReportedChange:
     """Store a change report and bring the household's reviews forward (in ``session``)."""
     due_by = today + timedelta(days=rules.change_report.review_within_days)
@@ -474,6 +523,8 @@ async def changed(
         review_due_by=due_by,
         recorded_by=recorded_by,
         recorded_at=now,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
     session.add(report)
     for row in await session.scalars(

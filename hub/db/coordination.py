@@ -75,6 +75,13 @@ class ChangeReport(Base):
     review_due_by: Mapped[date] = mapped_column(Date)
     recorded_by: Mapped[str | None] = mapped_column(String(36))  # client ID; None: the feed
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # A retry with the same key (per client) answers the report recorded first.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("uq_change_report_idempotency", "recorded_by", "idempotency_key", unique=True),
+    )
 
 
 class Alert(Base):
@@ -135,10 +142,14 @@ class Referral(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer)
+    # A retry with the same key (per client) answers the referral made first.
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_referral_to_state", "to_department", "state", "created_at"),
         Index("ix_referral_from_state", "from_department", "state", "created_at"),
+        Index("uq_referral_idempotency", "created_by", "idempotency_key", unique=True),
     )
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

@@ -38,6 +38,8 @@ described(
         "INVALID_REASON": "The reason is empty or too long.",
         "INVALID_NOTE": "The note is too long, or missing where a decline needs one.",
         "INVALID_OUTCOME": "The outcome is empty or too long.",
+        "INVALID_IDEMPOTENCY_KEY": "The idempotency key is empty, too long or not printable.",
+        "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for another referral.",
     },
 )
 
@@ -72,6 +74,11 @@ class ReferHouseholdInput:
     reason: str = strawberry.field(description="Why (at most 2000 characters).")
     alert_id: strawberry.ID | None = strawberry.field(
         default=None, description="The open alert of this household the referral answers."
+    )
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Chosen by the client (1-128 printable characters): a retry with the same "
+        "key answers the referral made first; the same key for another referral is refused.",
     )
 
 
@@ -115,6 +122,7 @@ class ReferralMutation:
                 to_department=input.to_department,
                 reason=input.reason,
                 alert_id=str(input.alert_id) if input.alert_id is not None else None,
+                idempotency_key=input.idempotency_key,
                 reach=context.reach,
                 rules=context.households.rules,
                 now=context.now,

@@ -74,6 +74,8 @@ described(
         "INVALID_DATE": "The date is in the future.",
         "INVALID_AMOUNT": "A new amount goes with AMOUNT_CHANGED, and only with it.",
         "CONFLICT": "Someone changed the schedule since it was read; read it again.",
+        "INVALID_IDEMPOTENCY_KEY": "The idempotency key is empty, too long or not printable.",
+        "IDEMPOTENCY_KEY_REUSED": "The idempotency key was used for another change report.",
     },
 )
 
@@ -191,6 +193,11 @@ class ReportChangeInput:
         default=Reporter.HOUSEHOLD, description="Who reported it."
     )
     note: str | None = strawberry.field(default=None, description="What was said about it.")
+    idempotency_key: str | None = strawberry.field(
+        default=None,
+        description="Chosen by the client (1-128 printable characters): a retry with the same "
+        "key answers the report recorded first; the same key for another report is refused.",
+    )
 
 
 @strawberry.input(description="Narrows the reviews falling due.")
@@ -337,6 +344,7 @@ class ReviewMutation:
                 occurred_on=input.occurred_on,
                 reported_by=input.reported_by,
                 note=input.note,
+                idempotency_key=input.idempotency_key,
                 reach=context.reach,
                 now=context.now,
                 today=context.today,

@@ -322,3 +322,27 @@ async def test_an_illegal_step_and_a_wrong_department_are_typed_errors(
     assert (await _refer(gql, population.households[8].id, Source.CIVIL_AFFAIRS))[
         "code"
     ] == "SAME_DEPARTMENT"
+
+
+async def test_a_referral_retried_with_its_idempotency_key_is_made_once(
+    gql, as_client, population: Population
+):
+    household_id = population.households[9].id
+    key = str(uuid.uuid4())
+    made = await asyncio.gather(*(_refer(gql, household_id, idempotencyKey=key) for _ in range(4)))
+    assert {m["__typename"] for m in made} == {"ReferralPayload"}, made
+    assert len({m["referral"]["id"] for m in made}) == 1
+    hr = await as_client(ClientKind.AGENCY, department=HR)
+    (edge,) = (await _inbox(hr))["edges"]
+    assert edge["node"]["id"] == made[0]["referral"]["id"]
+    assert [s["toState"] for s in edge["node"]["history"]] == ["REQUESTED"]
+    # The key is the caller's: another reason under it is refused, and a bad key too.
+    other = await _refer(gql, household_id, idempotencyKey=key, reason="另一个原因")
+    assert other["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert (await _refer(gql, household_id, idempotencyKey=""))["code"] == (
+        "INVALID_IDEMPOTENCY_KEY"
+    )
+    # Out of reach under a used key still answers as a household that does not exist.
+    missing = await _refer(gql, MISSING_HOUSEHOLD, idempotencyKey=key)
+    assert missing["code"] == "HOUSEHOLD_NOT_FOUND"
+    assert len((await _inbox(hr))["edges"]) == 1

@@ -1,5 +1,6 @@
 """Review schedules (动态管理) and change reports (主动报告), on hand-built households."""
 
+import asyncio
 import calendar
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -268,3 +269,41 @@ async def test_reviews_due_stay_within_the_callers_area(as_client, households):
     before = months_after(LAST, 12) + timedelta(days=1)
     page = (await elsewhere(DUE, before=before.isoformat(), first=100))["data"]["reviewsDue"]
     assert not [e for e in page["edges"] if e["node"]["household"]["id"] in HOUSEHOLDS]
+
+
+async def test_a_change_retried_with_its_idempotency_key_is_recorded_once(
+    gql, households, hub_sessions
+):
+    from sqlalchemy import func, select
+
+    from hub.db.coordination import ChangeReport
+
+    change = {
+        "householdId": "H3101159100003",
+        "kind": "EMPLOYMENT_CHANGE",
+        "occurredOn": (TODAY - timedelta(days=1)).isoformat(),
+        "idempotencyKey": "counter-7/2026-11-30/0042",
+    }
+    answers = await asyncio.gather(*(gql(REPORT, input=change) for _ in range(4)))
+    results = [a["data"]["reportChange"] for a in answers]
+    assert {r["__typename"] for r in results} == {"ChangeReportPayload"}, results
+    assert len({r["report"]["id"] for r in results}) == 1
+    async with hub_sessions() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(ChangeReport)
+            .where(ChangeReport.household_id == "H3101159100003")
+        )
+    assert stored == 1
+    other = (await gql(REPORT, input={**change, "kind": "MOVED"}))["data"]["reportChange"]
+    assert other["code"] == "IDEMPOTENCY_KEY_REUSED"
+    for bad in ("", " padded ", "x" * 129, "tab\there"):
+        refused = await gql(REPORT, input={**change, "idempotencyKey": bad})
+        assert refused["data"]["reportChange"]["code"] == "INVALID_IDEMPOTENCY_KEY", bad
+    # Without a key, each report is its own.
+    plain = {k: v for k, v in change.items() if k != "idempotencyKey"}
+    first, second = (await gql(REPORT, input=plain), await gql(REPORT, input=plain))
+    assert (
+        first["data"]["reportChange"]["report"]["id"]
+        != (second["data"]["reportChange"]["report"]["id"])
+    )
