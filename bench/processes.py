@@ -164,19 +164,19 @@ def cpu_seconds(pid: int) -> float:
 
 
 def thread_cpu_seconds(pid: int) -> tuple[float, float]:
-    """CPU seconds of ``pid``'s main thread and of its other threads (Linux /proc)."""
-    main = others = 0.0
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # ended meanwhile
-        seconds = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
-        if task.name == str(pid):
-            main += seconds
-        else:
-            others += seconds
-    return main, others
+    """CPU seconds of ``pid``'s main thread and of all its other threads (Linux /proc).
+
+    The others are the process's total less the main thread's: the total keeps the time
+    of threads that have ended (SQLite's workers come and go with their connections).
+    """
+    main = _stat_seconds(Path(f"/proc/{pid}/task/{pid}/stat"))
+    return main, _stat_seconds(Path(f"/proc/{pid}/stat")) - main
+
+
+def _stat_seconds(stat: Path) -> float:
+    """User plus system time in a /proc stat file (fields 14 and 15), in seconds."""
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
 def machine_busy_seconds() -> float:
