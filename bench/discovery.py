@@ -43,6 +43,7 @@ from hub.households.service import Households, gather_parts
 from hub.index.search import HouseholdFilter
 from hub.jobs.discovery import JOB_VIEW
 from hub.resources import Resources
+from hub.runtime import tune_gc
 from hub.settings import SANDBOX_PORTS, Settings
 
 LATEST = Path(__file__).with_name("discovery-latest.md")
@@ -215,6 +216,7 @@ def run(args: argparse.Namespace) -> Figures:
             figures.sync_s = time.perf_counter() - started
 
             stand_in_before = cpu_seconds(stand_ins.pid)
+            tune_gc()  # as `hub discover` does: the same interpreter settings on both sides
             cpu_before = resource.getrusage(resource.RUSAGE_SELF)
             seen, seconds = asyncio.run(fetch_only(env, args.batch, args.concurrency))
             cpu_after = resource.getrusage(resource.RUSAGE_SELF)

@@ -13,6 +13,7 @@ import click
 import uvicorn
 
 from adapters.vocabulary import District
+from hub.runtime import tune_gc
 from hub.settings import SANDBOX_CONTROL_PORT, SANDBOX_PORTS, Settings
 
 if TYPE_CHECKING:
@@ -57,7 +58,9 @@ def app_from_environment() -> Starlette:
 
     settings = Settings()
     _configure_logs(settings)  # a fresh process: the parent's logging is not inherited
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()
+    return app
 
 
 @main.command()
@@ -92,12 +95,10 @@ def serve(workers: int) -> None:
                 **quiet,
             )
             return
+        app = create_app(settings)
+        tune_gc()
         uvicorn.run(
-            create_app(settings),
-            host=settings.host,
-            port=settings.port,
-            log_level=settings.log_level,
-            **quiet,
+            app, host=settings.host, port=settings.port, log_level=settings.log_level, **quiet
         )
 
 
@@ -270,6 +271,7 @@ def discover(district: str | None, batch: int, concurrency: int, queued: bool) -
         names = asyncio.run(enqueue_discovery(settings, [chosen] if chosen else None))
         click.echo(f"queued {len(names)} district(s): {', '.join(names) or 'all already queued'}")
         return
+    tune_gc()
     report = asyncio.run(
         run_discovery(_settings(), district=chosen, batch_size=batch, concurrency=concurrency)
     )
@@ -295,6 +297,7 @@ def worker(burst: bool) -> None:
     settings = _settings()
     if not settings.redis_url:
         raise click.UsageError("the worker needs HUB_REDIS_URL")
+    tune_gc()
     asyncio.run(make_worker(settings, burst=burst).start())
 
 

@@ -24,6 +24,7 @@ from hub.db.session import create_engine
 from hub.demo_access import DemoAccess, prepare
 from hub.jobs import run_sync
 from hub.resources import Resources
+from hub.runtime import tune_gc
 from hub.settings import SANDBOX_PORTS, Settings
 
 EXAMPLE = """{ households(first: 3) { totalCount edges { node { id district members { idNumber age }
@@ -159,8 +160,10 @@ def run(settings: Settings, *, scenario: Path | None = None) -> int:
         wait_healthy([SANDBOX_PORTS[source] for source in SERVED])
         demo = asyncio.run(_prepare(settings))
         click.echo(_explain(f"http://{settings.host}:{settings.port}/graphql", demo))
+        app = create_app(settings)
+        tune_gc()
         uvicorn.run(
-            create_app(settings),
+            app,
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
