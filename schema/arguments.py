@@ -6,8 +6,7 @@ from adapters import idnumber
 from adapters.vocabulary import is_household_id
 from schema.context import Context
 from schema.errors import bad_input, invalid_id_number
-
-CURSOR_CONTEXT = "households cursor for "
+from schema.pagination import NOT_OURS, open_cursor, seal_cursor
 
 
 def household_id(argument: str, value: str) -> str:
@@ -25,13 +24,14 @@ def id_number(argument: str, value: str) -> str:
         raise invalid_id_number(argument, exc) from None
 
 
-def encode_cursor(context: Context, household_id: str) -> str:
+def encode_cursor(context: Context, household_id: str, kind: str = "households") -> str:
     """An opaque cursor: sealed for this client, so it neither names nor links a household."""
-    return context.keys.seal(household_id, context=CURSOR_CONTEXT + context.principal.client_id)
+    return seal_cursor(context, kind, household_id)
 
 
-def decode_cursor(context: Context, argument: str, cursor: str) -> str:
-    found = context.keys.unseal(cursor, context=CURSOR_CONTEXT + context.principal.client_id)
-    if found is None or not is_household_id(found):
-        raise bad_input(argument, "is not a cursor this API issued")
+def decode_cursor(context: Context, argument: str, cursor: str, kind: str = "households") -> str:
+    """The household ID a cursor of ``encode_cursor`` holds."""
+    (found,) = open_cursor(context, kind, cursor, parts=1, argument=argument)
+    if not is_household_id(found):
+        raise bad_input(argument, NOT_OURS)
     return found

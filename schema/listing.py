@@ -8,10 +8,7 @@ access when only the count was.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from dataclasses import field as attribute
 
 import strawberry
 
@@ -21,7 +18,7 @@ from schema import arguments
 from schema.context import Context, Info
 from schema.errors import bad_input
 from schema.household import Household
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, read_once
 from schema.policy import OPEN, field
 
 
@@ -43,27 +40,17 @@ class Listing:
     where: HouseholdFilter
     first: int
     after: str | None
-    _page: asyncio.Future[Page] | None = attribute(default=None, init=False)
-    _count: asyncio.Future[int] | None = attribute(default=None, init=False)
 
-    def page(self) -> Awaitable[Page]:
-        if self._page is None:
-            self._page = asyncio.ensure_future(self._read_page())
-        return self._page
-
-    def count(self) -> Awaitable[int]:
-        if self._count is None:
-            self._count = asyncio.ensure_future(self._read_count())
-        return self._count
-
-    async def _read_page(self) -> Page:
+    @read_once
+    async def page(self) -> Page:
         context = self.context
         page = await context.households.page(self.where, first=self.first, after=self.after)
         for entry in page.entries:
             context.loaders.entry_by_id.prime(entry.household_id, entry)
         return page
 
-    async def _read_count(self) -> int:
+    @read_once
+    async def count(self) -> int:
         self.context.access.listed(_logged_filter(self.where), counted=True)
         return await self.context.households.count(self.where)
 

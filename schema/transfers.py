@@ -33,7 +33,7 @@ from schema import arguments
 from schema.context import Context, Info
 from schema.enums import described
 from schema.errors import HubError, bad_input
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, moment, open_cursor, seal_cursor
 from schema.partners import CrossRegionCategory
 from schema.policy import ID_NUMBER, OPEN, F, Mark, S, field, mutation, section
 
@@ -41,7 +41,7 @@ AGENCIES = frozenset({ClientKind.AGENCY})
 _S = Mark(level=S, kinds=AGENCIES)
 _F = Mark(level=F, kinds=AGENCIES)
 PART = "transfers"  # the part of a household the audit log names
-CURSOR_CONTEXT = "transfers cursor for "
+CURSORS = "transfers"  # its cursors' kind: good for no other list
 
 described(
     TransferState,
@@ -300,22 +300,12 @@ class TransferQuery:
 
 
 def _cursor(context: Context, row: TransferRow) -> str:
-    return context.keys.seal(
-        f"{row.created_at.isoformat()}|{row.id}",
-        context=CURSOR_CONTEXT + context.principal.client_id,
-    )
+    return seal_cursor(context, CURSORS, row.created_at.isoformat(), row.id)
 
 
 def _position(context: Context, cursor: str) -> tuple[datetime, str]:
-    found = context.keys.unseal(cursor, context=CURSOR_CONTEXT + context.principal.client_id)
-    at, _, transfer_id = (found or "").partition("|")
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        moment = None
-    if moment is None or not transfer_id:
-        raise bad_input("after", "is not a cursor this API issued")
-    return moment, transfer_id
+    at, transfer_id = open_cursor(context, CURSORS, cursor, parts=2)
+    return moment(at), transfer_id
 
 
 async def _changed(info: Info, change: Awaitable[TransferRow]) -> CaseTransferResult:

@@ -16,7 +16,7 @@ from hub.coordination.discovery import Rule
 from schema.context import Info
 from schema.enums import described
 from schema.errors import bad_input
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, moment, open_cursor, seal_cursor
 from schema.policy import INCOME, OPEN, F, Mark, S, field, mutation, section
 
 if TYPE_CHECKING:
@@ -146,21 +146,16 @@ class AlertConnection:
     page_info: PageInfo = field(OPEN, description="Where this page stands.")
 
 
-CURSOR = "alerts cursor for "
+CURSORS = "alerts"  # its cursors' kind: good for no other list
 
 
 def _cursor(info: Info, alert: Found) -> str:
-    key = f"{alert.opened_at.isoformat()}|{alert.id}"
-    return info.context.keys.seal(key, context=CURSOR + info.context.principal.client_id)
+    return seal_cursor(info.context, CURSORS, alert.opened_at.isoformat(), alert.id)
 
 
 def _after(info: Info, cursor: str) -> tuple[datetime, str]:
-    opened = info.context.keys.unseal(cursor, context=CURSOR + info.context.principal.client_id)
-    try:
-        moment, alert_id = (opened or "").split("|")
-        return datetime.fromisoformat(moment), alert_id
-    except ValueError:
-        raise bad_input("after", "is not a cursor this API issued") from None
+    opened, alert_id = open_cursor(info.context, CURSORS, cursor, parts=2)
+    return moment(opened), alert_id
 
 
 @strawberry.type

@@ -9,11 +9,8 @@ income, an ID number or a name; the household is placed by district and street o
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from dataclasses import field as attribute
 from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, cast
@@ -27,15 +24,15 @@ from adapters.vocabulary import (
     AssistanceCategory,
     District,
     Source,
-    is_household_id,
 )
 from hub.coordination import charity_needs
 from hub.coordination.charity_needs import HouseholdNeeds, NeedKind
 from hub.index.search import HouseholdFilter, IndexEntry, Page
+from schema import arguments
 from schema.context import Context, Info
 from schema.enums import described
-from schema.errors import bad_input, source_error, stale_notice
-from schema.pagination import PageInfo
+from schema.errors import source_error, stale_notice
+from schema.pagination import PageInfo, read_once
 from schema.policy import AMOUNT, OPEN, RULES_VERSION, S, field, section
 from schema.sections import disaster, education  # noqa: F401  (describe their enums first)
 from schema.sources import SourceStatus
@@ -44,7 +41,7 @@ if TYPE_CHECKING:
     from schema.household import Household
 
 LazyHousehold = Annotated["Household", strawberry.lazy("schema.household")]
-CURSOR = "charity needs cursor for "
+CURSORS = "charity needs"  # its cursors' kind: good for no other list
 PART = "charityNeeds"  # the part of a household the audit log names
 
 described(
@@ -217,54 +214,35 @@ class NeedListing:
     context: Context
     first: int
     after: str | None
-    _page: asyncio.Future[Page] | None = attribute(default=None, init=False)
-    _needs: asyncio.Future[list[HouseholdNeeds]] | None = attribute(default=None, init=False)
-    _count: asyncio.Future[int] | None = attribute(default=None, init=False)
 
-    def page(self) -> Awaitable[Page]:
-        if self._page is None:
-            self._page = asyncio.ensure_future(self._read_page())
-        return self._page
-
-    def needs(self) -> Awaitable[list[HouseholdNeeds]]:
-        if self._needs is None:
-            self._needs = asyncio.ensure_future(self._read_needs())
-        return self._needs
-
-    def count(self) -> Awaitable[int]:
-        if self._count is None:
-            self._count = asyncio.ensure_future(self._read_count())
-        return self._count
-
-    async def _read_page(self) -> Page:
+    @read_once
+    async def page(self) -> Page:
         context = self.context
         page = await context.households.page(HouseholdFilter(), first=self.first, after=self.after)
         for entry in page.entries:
             context.loaders.entry_by_id.prime(entry.household_id, entry)
         return page
 
-    async def _read_needs(self) -> list[HouseholdNeeds]:
+    @read_once
+    async def needs(self) -> list[HouseholdNeeds]:
         page = await self.page()
         found = await charity_needs.needs(self.context.households, page.entries)
         for household in found:
             self.context.access.saw(household.entry.household_id, PART)
         return found
 
-    async def _read_count(self) -> int:
+    @read_once
+    async def count(self) -> int:
         self.context.access.listed([], counted=True)
         return await self.context.households.count(HouseholdFilter())
 
     def cursor(self, entry: IndexEntry) -> str:
-        context = self.context
-        return context.keys.seal(entry.household_id, context=CURSOR + context.principal.client_id)
+        return arguments.encode_cursor(self.context, entry.household_id, CURSORS)
 
 
 def after_id(context: Context, cursor: str) -> str:
     """The household ID a ``charityNeeds`` cursor of this client names."""
-    found = context.keys.unseal(cursor, context=CURSOR + context.principal.client_id)
-    if found is None or not is_household_id(found):
-        raise bad_input("after", "is not a cursor this API issued")
-    return found
+    return arguments.decode_cursor(context, "after", cursor, CURSORS)
 
 
 @strawberry.type(

@@ -10,10 +10,7 @@ table, purpose included, decides what is shown.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from dataclasses import field as attribute
 from datetime import date, datetime
 from typing import Annotated
 
@@ -28,7 +25,7 @@ from hub.db.coordination import Referral as ReferralRow
 from schema.context import Context, Info
 from schema.enums import described
 from schema.errors import HubError, bad_input
-from schema.pagination import PageInfo
+from schema.pagination import PageInfo, moment, open_cursor, read_once, seal_cursor
 from schema.policy import OPEN, F, Mark, S, field, section
 
 AGENCIES = frozenset({ClientKind.AGENCY})
@@ -36,7 +33,7 @@ _S = Mark(level=S, kinds=AGENCIES)
 _F = Mark(level=F, kinds=AGENCIES)
 # What ``Household.referrals`` carries: referral data, for agencies only.
 REFERRALS = _S
-CURSOR_CONTEXT = "referrals cursor for "
+CURSORS = "referrals"  # its cursors' kind: good for no other list
 PART = "referrals"  # the part of a household the audit log names
 
 described(
@@ -66,13 +63,10 @@ class Batch:
 
     context: Context
     ids: list[str]
-    _history: asyncio.Future[dict[str, list[Step]]] | None = attribute(default=None, init=False)
 
-    def history(self) -> Awaitable[dict[str, list[Step]]]:
-        if self._history is None:
-            sessions = self.context.sessions
-            self._history = asyncio.ensure_future(referral_lists.history(sessions, self.ids))
-        return self._history
+    @read_once
+    async def history(self) -> dict[str, list[Step]]:
+        return await referral_lists.history(self.context.sessions, self.ids)
 
 
 @section(Source.CIVIL_AFFAIRS)
@@ -198,20 +192,9 @@ class ReferralListing:
     where: ReferralFilter
     first: int
     after: Position | None
-    _page: asyncio.Future[ReferralPage] | None = attribute(default=None, init=False)
-    _count: asyncio.Future[int] | None = attribute(default=None, init=False)
 
-    def page(self) -> Awaitable[ReferralPage]:
-        if self._page is None:
-            self._page = asyncio.ensure_future(self._read_page())
-        return self._page
-
-    def count(self) -> Awaitable[int]:
-        if self._count is None:
-            self._count = asyncio.ensure_future(self._read_count())
-        return self._count
-
-    async def _read_page(self) -> ReferralPage:
+    @read_once
+    async def page(self) -> ReferralPage:
         context = self.context
         found = await referral_lists.page(
             context.sessions,
@@ -225,7 +208,8 @@ class ReferralListing:
             context.access.saw(row.household_id, PART)
         return found
 
-    async def _read_count(self) -> int:
+    @read_once
+    async def count(self) -> int:
         context = self.context
         if self.where.household_id is None:  # an inbox's count: an aggregate access
             _listed(context, counted=True)
@@ -327,17 +311,9 @@ def _listed(context: Context, *, counted: bool = False) -> None:
 
 def _cursor(context: Context, row: ReferralRow) -> str:
     """An opaque cursor, sealed for this client: it names no referral."""
-    position = f"{row.created_at.isoformat()}|{row.id}"
-    return context.keys.seal(position, context=CURSOR_CONTEXT + context.principal.client_id)
+    return seal_cursor(context, CURSORS, row.created_at.isoformat(), row.id)
 
 
 def _position(context: Context, cursor: str) -> Position:
-    found = context.keys.unseal(cursor, context=CURSOR_CONTEXT + context.principal.client_id)
-    at, _, referral_id = (found or "").partition("|")
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError:
-        moment = None
-    if moment is None or moment.tzinfo is None or not referral_id:
-        raise bad_input("after", "is not a cursor this API issued")
-    return moment, referral_id
+    at, referral_id = open_cursor(context, CURSORS, cursor, parts=2)
+    return moment(at), referral_id

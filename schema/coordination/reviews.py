@@ -23,7 +23,7 @@ from schema import arguments
 from schema.context import Info
 from schema.enums import described
 from schema.errors import bad_input
-from schema.pagination import PageInfo
+from schema.pagination import NOT_OURS, PageInfo, open_cursor, seal_cursor
 from schema.policy import AMOUNT, OPEN, F, S, field, mutation, section
 
 if TYPE_CHECKING:
@@ -221,21 +221,20 @@ class ScheduledReviewConnection:
     page_info: PageInfo = field(OPEN, description="Where this page stands.")
 
 
-CURSOR = "reviews due cursor for "
+CURSORS = "reviews due"  # its cursors' kind: good for no other list
 
 
 def _cursor(info: Info, due: Due) -> str:
-    key = f"{due.next_due_on.isoformat()}|{due.household_id}|{due.category.value}"
-    return info.context.keys.seal(key, context=CURSOR + info.context.principal.client_id)
+    parts = (due.next_due_on.isoformat(), due.household_id, due.category.value)
+    return seal_cursor(info.context, CURSORS, *parts)
 
 
 def _after(info: Info, cursor: str) -> tuple[date, str, str]:
-    opened = info.context.keys.unseal(cursor, context=CURSOR + info.context.principal.client_id)
+    day, household_id, category = open_cursor(info.context, CURSORS, cursor, parts=3)
     try:
-        day, household_id, category = (opened or "").split("|")
         return date.fromisoformat(day), household_id, category
     except ValueError:
-        raise bad_input("after", "is not a cursor this API issued") from None
+        raise bad_input("after", NOT_OURS) from None
 
 
 @strawberry.type

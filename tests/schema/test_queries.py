@@ -192,6 +192,21 @@ async def test_a_forged_cursor_is_rejected(gql):
     assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
 
 
+async def test_a_cursor_is_good_only_for_the_list_that_gave_it(gql):
+    page = (await gql(PAGE, first=2))["data"]["households"]
+    cursor = page["pageInfo"]["endCursor"]
+    assert (await gql(PAGE, first=2, after=cursor))["data"]["households"]["edges"]
+    other_lists = [
+        "query($after: String) { alerts(first: 2, after: $after) { edges { cursor } } }",
+        "query($after: String) { referrals(first: 2, after: $after) { edges { cursor } } }",
+        """query($after: String) { reviewsDue(before: "2030-01-01", first: 2, after: $after) {
+          edges { cursor } } }""",
+    ]
+    for query in other_lists:
+        (error,) = (await gql(query, after=cursor))["errors"]
+        assert error["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}, query
+
+
 async def test_a_malformed_household_id_is_rejected(gql):
     result = await gql(HOUSEHOLD, id="../etc/passwd")
     (error,) = result["errors"]
