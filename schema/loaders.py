@@ -66,7 +66,7 @@ class Loaders:
             _in_order(lambda ids: alerts.for_households(sessions, ids))
         )
         self.charity_aid_by_household: DataLoader[str, list[charity.GivenAid] | None] = DataLoader(
-            _in_order(lambda ids: charity.recorded_aid(sessions, ids))
+            _in_order(households.recorded_aid)
         )
         self.facts_by_household: dict[Source, DataLoader[str, Judged | Withheld | None]] = {
             source: DataLoader(_in_order(_judged(households, source)))

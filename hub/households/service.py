@@ -27,6 +27,7 @@ from adapters.registry import Adapters
 from adapters.vocabulary import Source
 from hub.audit.access import AccessLog
 from hub.auth.policy import Level, View
+from hub.coordination import charity
 from hub.households import facts
 from hub.households.facts import Part
 from hub.households.reach import Reach
@@ -212,6 +213,14 @@ class Households:
             return outcome if isinstance(outcome, SourceError) else None
         found = outcome.records.get(household_id, ())
         return found[0] if found else None
+
+    async def recorded_aid(self, ids: Sequence[str]) -> dict[str, list[charity.GivenAid]]:
+        """The aid charities recorded through the hub for each household in reach among
+        ``ids``: read only for those whose index entry says there is some."""
+        entries = await self.entries(ids)
+        flagged = [h for h, entry in entries.items() if entry.aid_recorded]
+        found = await charity.recorded_aid(self.sessions, flagged) if flagged else {}
+        return {h: found.get(h, []) for h in entries}
 
     async def persons(self, id_numbers: Sequence[str]) -> dict[str, records.Member]:
         """People by ID number, as civil affairs knows them (the caller checked reach)."""

@@ -16,6 +16,7 @@ from sqlalchemy import Row, Select, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adapters.vocabulary import AssistanceCategory, District, EnrollmentStatus, HukouType
+from hub.db.coordination import RecordedCharityAid
 from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember
 from hub.households.reach import Reach, conditions, flag
 
@@ -32,6 +33,9 @@ class IndexEntry:
     member_id_numbers: tuple[str, ...]
     last_reviewed_on: date | None
     synced_at: datetime
+    # Whether any charity recorded aid for it through the hub: read with the entry, so
+    # that a household without (nearly all) costs no second query for its charity section.
+    aid_recorded: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,9 @@ _COLUMNS = (
     IndexedHousehold.member_ids,
     IndexedHousehold.last_reviewed_on,
     IndexedHousehold.synced_at,
+    exists()
+    .where(RecordedCharityAid.household_id == IndexedHousehold.household_id)
+    .label("aid_recorded"),
 )
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
@@ -79,6 +86,7 @@ def _entry(row: Row[*tuple[Any, ...]]) -> IndexEntry:
         member_id_numbers=tuple(m for m in row.member_ids.split(",") if m),
         last_reviewed_on=row.last_reviewed_on,
         synced_at=row.synced_at,
+        aid_recorded=bool(row.aid_recorded),
     )
 
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import event, func, select
@@ -23,6 +24,8 @@ from hub.households.service import SHANGHAI
 from tests.conftest import faults
 from tests.hubclient import GraphQL, audit_entries, details
 from tests.scenarios import given
+
+T = TypeVar("T")
 
 TODAY = datetime.now(SHANGHAI).date()
 MISSING = "H3101159399999"
@@ -300,9 +303,8 @@ async def test_aid_is_recorded_once_under_five_concurrent_retries(charity, hub_s
     assert (again["aid"]["id"], again["replayed"]) == (recorded["id"], True)
 
 
-async def test_the_section_reads_recorded_aid_once_for_a_page(charity, hub_app):
-    for n in (1, 2):
-        await charity(RECORD, input=_aid(hid(n), key=f"k{n}"))
+async def _aid_reads(hub_app: Any, ask: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+    """What ``ask`` answered, and how many queries it made for recorded aid's rows."""
     statements: list[str] = []
     engine = hub_app.state.resources.engine.sync_engine
 
@@ -311,14 +313,31 @@ async def test_the_section_reads_recorded_aid_once_for_a_page(charity, hub_app):
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        listed = await charity(
-            "{ households(first: 10) { edges { node { id charity { aid { provenance } } } } } }"
-        )
+        answer = await ask()
     finally:
         event.remove(engine, "before_cursor_execute", seen)
+    return answer, len([s for s in statements if s.lstrip().startswith("SELECT charity_aid.")])
+
+
+PAGE_OF_AID = "{ households(first: 10) { edges { node { id charity { aid { provenance } } } } } }"
+
+
+async def test_the_section_reads_recorded_aid_once_for_a_page(charity, hub_app):
+    for n in (1, 2):
+        await charity(RECORD, input=_aid(hid(n), key=f"k{n}"))
+    listed, reads = await _aid_reads(hub_app, lambda: charity(PAGE_OF_AID))
     nodes = {e["node"]["id"]: e["node"] for e in listed["data"]["households"]["edges"]}
     assert [a["provenance"] for a in nodes[hid(2)]["charity"]["aid"]] == ["HUB"]
-    assert len([s for s in statements if "FROM charity_aid" in s]) == 1
+    assert reads == 1
+
+
+async def test_households_without_recorded_aid_cost_no_query_for_it(charity, hub_app):
+    # The index read says which households have aid recorded through the hub.
+    listed, reads = await _aid_reads(hub_app, lambda: charity(PAGE_OF_AID))
+    nodes = [e["node"] for e in listed["data"]["households"]["edges"]]
+    assert nodes
+    assert all(a["provenance"] != "HUB" for n in nodes if n["charity"] for a in n["charity"]["aid"])
+    assert reads == 0
 
 
 async def test_the_same_key_with_other_content_is_refused(charity, hub_sessions):
