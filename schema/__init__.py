@@ -24,6 +24,7 @@ from schema.coordination.referral_mutations import ReferralMutation
 from schema.coordination.referrals import ReferralQuery
 from schema.coordination.reviews import ReviewMutation, ReviewQuery
 from schema.errors import DatabaseErrors, Notices, VariableErrors, error_code, is_expected
+from schema.execution import Executor
 from schema.household import HouseholdQuery
 from schema.limits import Limits, production_config, production_extensions
 from schema.listing import ListingQuery
@@ -109,6 +110,7 @@ def build(
         "extensions": extensions,
         "config": production_config() if limits else StrawberryConfig(auto_camel_case=True),
         "scalar_overrides": {Decimal: Money},
+        "execution_context_class": Executor,
     }
     if federation:
         from schema.federation import subgraph
