@@ -12,8 +12,9 @@ from adapters.transports import HttpxWire, Wire, make_wire
 from adapters.vocabulary import Source
 from hub.audit import AuditWriter
 from hub.auth.credentials import CredentialCache
-from hub.auth.revocations import Revocations, watch
+from hub.auth.revocations import INDEX, Revocations, watch
 from hub.db.session import create_engine, session_factory
+from hub.index.cache import EntryCache
 from hub.keys import Keys
 from hub.observability import setup
 from hub.observability.tracing import instrument_engine
@@ -43,6 +44,8 @@ class Resources:
     rules: Rules
     revocations: Revocations
     credentials: CredentialCache
+    index_changes: Revocations
+    index_entries: EntryCache
     signing: KeyRing
     # Partner hubs: their own client (answers are read with their headers, to check the
     # signature), and this hub's clients to each.
@@ -64,6 +67,7 @@ class Resources:
         )
         sessions = session_factory(engine)
         revocations = watch(settings.database_url)
+        index_changes = watch(settings.database_url, INDEX)
         keys = Keys(settings.secret)
         signing = KeyRing(sessions, keys)
         partner_http = httpx.AsyncClient(transport=transport, trust_env=False)
@@ -80,6 +84,8 @@ class Resources:
             rules=load(settings.rules_file),
             revocations=revocations,
             credentials=CredentialCache(revocations, ttl=settings.credential_cache_ttl),
+            index_changes=index_changes,
+            index_entries=EntryCache(index_changes, ttl=settings.index_cache_ttl),
             wire=wire,
             adapters=Adapters(wire, adapter_configs(settings)),
         )
@@ -87,9 +93,11 @@ class Resources:
     async def start(self) -> None:
         """Start what runs beside the requests (the revocation listener)."""
         await self.revocations.start()
+        await self.index_changes.start()
 
     async def aclose(self) -> None:
         await self.revocations.aclose()
+        await self.index_changes.aclose()
         await self.wire.aclose()
         await self.partner_http.aclose()
         await self.engine.dispose()

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
         description="seconds a worker keeps a validated token (0: ask the database every "
         "request); revocations take effect at once regardless",
     )
+    index_cache_ttl: float = Field(
+        default=30.0,
+        ge=0,
+        description="seconds a worker keeps the household index entries it read (0: ask "
+        "the database every request); a sync or recorded aid takes effect at once regardless",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024, description="largest request body")
     max_json_depth: int = Field(default=32, ge=2, description="deepest nesting of a JSON body")
 

@@ -61,6 +61,7 @@ class Context:
             view=view,
             now=now,
             access=access,
+            cache=resources.index_entries,
         )
         return cls(
             request=request,

@@ -75,21 +75,33 @@ async def hub_app(
         # A test that asks for the hub app only at run time, or a module's own database
         # that is not a SQLite file, would get a database ``wanted`` did not sync.
         assert cursor is not None, "the hub app's database has not been synced"
-        await _listening(app.state.resources.revocations)
+        await listening(app.state.resources.revocations)
+        await listening(app.state.resources.index_changes)
         yield app
 
 
-async def _listening(revocations: Revocations) -> None:
-    """Wait for the hub to hear of revocations: on PostgreSQL it starts listening just after
-    it starts, and caches no credentials until then. Tests expect a hub that has been up a
+async def listening(changes: Revocations) -> None:
+    """Wait for the hub to hear of announcements: on PostgreSQL it starts listening just
+    after it starts, and caches nothing until then. Tests expect a hub that has been up a
     moment (as syncing here used to give it), whose workers know a token once it was used."""
-    if not isinstance(revocations, ListenRevocations):
+    if not isinstance(changes, ListenRevocations):
         return
     for _ in range(500):
-        if revocations.epoch() is not None:
+        if changes.epoch() is not None:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError("the hub's revocation listener did not connect in 5 s")
+    raise AssertionError("the hub's listener did not connect in 5 s")
+
+
+async def announced(changes: Revocations, before: int | None) -> None:
+    """Wait for the hub to hear of an announcement. On PostgreSQL it is a NOTIFY that
+    reaches each worker's listener a moment after the change commits (milliseconds, more
+    on a loaded machine); on SQLite it is a file's time, read on every request."""
+    for _ in range(500):
+        if changes.epoch() != before:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the hub did not hear of the change within 5 s")
 
 
 @pytest.fixture

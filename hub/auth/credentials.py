@@ -11,8 +11,6 @@ dropped. Only valid credentials are kept; a refused token asks the database ever
 from __future__ import annotations
 
 import hashlib
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from adapters.vocabulary import District, Source
 from hub.auth import breakglass
 from hub.auth.principal import ClientKind, Principal, Purpose
-from hub.auth.revocations import Revocations
+from hub.caching import EpochCache
 from hub.db.models import Client, Token
 
 
@@ -167,49 +165,9 @@ def principal(
     )
 
 
-class CredentialCache:
-    """Valid credentials by token hash, for ``ttl`` seconds and within one epoch."""
-
-    def __init__(
-        self,
-        revocations: Revocations,
-        *,
-        ttl: float = 30.0,
-        max_entries: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.revocations = revocations
-        self.ttl = ttl
-        self.max_entries = max_entries
-        self.clock = clock
-        self._epoch: int | None = None
-        self._entries: OrderedDict[str, tuple[Credential, float]] = OrderedDict()
-
-    def epoch(self) -> int | None:
-        """The epoch now; on a change, everything cached before is dropped."""
-        epoch = self.revocations.epoch()
-        if epoch != self._epoch:
-            self._entries.clear()
-            self._epoch = epoch
-        return epoch
-
-    def get(self, token_hash: str) -> Credential | None:
-        if self.ttl <= 0 or self.epoch() is None:
-            return None
-        found = self._entries.get(token_hash)
-        if found is None or self.clock() - found[1] > self.ttl:
-            return None
-        return found[0]
-
-    def put(self, token_hash: str, credential: Credential, *, read_in: int | None) -> None:
-        """Keep a credential read from the database while the epoch was ``read_in``:
-        if the epoch moved meanwhile, it may be stale already, and is not kept."""
-        if self.ttl <= 0 or read_in is None or self.epoch() != read_in:
-            return
-        self._entries[token_hash] = (credential, self.clock())
-        self._entries.move_to_end(token_hash)
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+class CredentialCache(EpochCache[str, Credential]):
+    """Valid credentials by token hash, for ``ttl`` seconds and within one epoch of
+    revocations (``hub.auth.revocations.REVOCATIONS``)."""
 
 
 async def authenticate(

@@ -1,16 +1,21 @@
-"""Telling every worker at once that credentials they cached may no longer hold.
+"""Telling every worker at once that what it cached may no longer hold.
 
 Workers keep validated tokens for a short while (``hub.auth.credentials``) so that a
-request costs no database round trip to authenticate; revoking a token or disabling a
-client must still take effect on the next request, in every worker. So each change is
-announced, and each worker watches an *epoch* that moves with every announcement: a
-cache filled under another epoch is dropped.
+request costs no database round trip to authenticate, and the index entries they read
+(``hub.index.cache``) so that a household's view costs none to find it; revoking a token,
+disabling a client, a sync or aid recorded through the hub must still take effect on the
+next request, in every worker. So each change is announced on its channel
+(``REVOCATIONS``, ``INDEX``), and each worker watches an *epoch* per channel that moves
+with every announcement: a cache filled under another epoch is dropped.
 
-- PostgreSQL: ``NOTIFY hub_revocations`` after the change commits; each worker LISTENs
-  on a connection of its own. While that connection is down, the epoch is unknown and
+- PostgreSQL: ``NOTIFY <channel>`` after the change commits; each worker LISTENs on a
+  connection of its own. While that connection is down, the epoch is unknown and
   nothing is served from the cache.
-- SQLite (one machine): a file beside the database, touched after the change; each
-  request reads its modification time (one ``stat``, no query).
+- SQLite (one machine): a file per channel beside the database, touched after the
+  change; each request reads its modification time (one ``stat``, no query).
+
+A writer that dies between its commit and its announcement leaves caches stale until
+their time to live runs out (30 seconds by default).
 """
 
 from __future__ import annotations
@@ -30,7 +35,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "hub_revocations"
+REVOCATIONS = "hub_revocations"  # tokens revoked, clients disabled
+INDEX = "hub_index"  # household index entries changed (sync, recorded charity aid)
+CHANNELS = (REVOCATIONS, INDEX)
 
 
 class Revocations(Protocol):
@@ -45,11 +52,11 @@ class Revocations(Protocol):
     async def aclose(self) -> None: ...
 
 
-def _sqlite_file(database_url: str) -> Path | None:
+def _sqlite_file(database_url: str, channel: str) -> Path | None:
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
-    return Path(url.database + "-revocations")
+    return Path(f"{url.database}-{channel.removeprefix('hub_')}")
 
 
 class FileRevocations:
@@ -88,7 +95,12 @@ class NoRevocations:
 class ListenRevocations:
     """The epoch counts the notifications received on a PostgreSQL LISTEN connection."""
 
-    def __init__(self, database_url: str, *, retry: float = 1.0) -> None:
+    def __init__(
+        self, database_url: str, *, channel: str = REVOCATIONS, retry: float = 1.0
+    ) -> None:
+        if channel not in CHANNELS:
+            raise ValueError(f"unknown channel {channel!r}")
+        self._channel = channel
         url = make_url(database_url).set(drivername="postgresql")
         self._dsn = url.render_as_string(hide_password=False)
         self._retry = retry
@@ -110,7 +122,7 @@ class ListenRevocations:
                 connection = await asyncpg.connect(self._dsn)
                 self._lost.clear()
                 connection.add_termination_listener(lambda _: self._lost.set())
-                await connection.add_listener(CHANNEL, self._notified)
+                await connection.add_listener(self._channel, self._notified)
                 # Whatever was announced while no one listened: start a new epoch.
                 self._epoch += 1
                 self._connected = True
@@ -135,23 +147,26 @@ class ListenRevocations:
                 await self._task
 
 
-def watch(database_url: str) -> Revocations:
-    """How workers of a hub on ``database_url`` learn of revocations."""
+def watch(database_url: str, channel: str = REVOCATIONS) -> Revocations:
+    """How workers of a hub on ``database_url`` learn of the changes on ``channel``."""
     if make_url(database_url).get_backend_name() == "postgresql":
-        return ListenRevocations(database_url)
-    path = _sqlite_file(database_url)
+        return ListenRevocations(database_url, channel=channel)
+    path = _sqlite_file(database_url, channel)
     return FileRevocations(path) if path is not None else NoRevocations()
 
 
-async def announce(sessions: async_sessionmaker[AsyncSession]) -> None:
-    """Tell every worker that cached credentials may no longer hold (after the commit)."""
+async def announce(sessions: async_sessionmaker[AsyncSession], channel: str = REVOCATIONS) -> None:
+    """Tell every worker that what it cached from ``channel``'s tables may no longer hold
+    (after the change commits)."""
+    if channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}")
     async with sessions() as session:
         bind = session.get_bind()
         if bind.dialect.name == "postgresql":
-            await session.execute(text(f"NOTIFY {CHANNEL}"))
+            await session.execute(text(f"NOTIFY {channel}"))
             await session.commit()
             return
-        path = _sqlite_file(str(bind.engine.url))
+        path = _sqlite_file(str(bind.engine.url), channel)
     if path is not None:
         # File times follow a coarse clock: two changes within a few milliseconds could
         # share one. The epoch only ever moves forward, by at least a nanosecond.

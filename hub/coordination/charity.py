@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.charity import CharityAid, CharityAidKind, CharityRecipient
+from hub.auth import revocations
 from hub.auth.principal import ClientKind, Principal
 from hub.db.coordination import RecordedCharityAid
 from hub.db.models import Client, IndexedHousehold
@@ -312,7 +313,10 @@ async def record_aid(
             )
             session.add(row)
             await session.flush()
-            return _recorded(row, principal.client_name, replayed=False)
+            recorded = _recorded(row, principal.client_name, replayed=False)
+        # Workers' index entries say whether a household has aid recorded (hub.index.cache).
+        await revocations.announce(sessions, revocations.INDEX)
+        return recorded
     except IntegrityError:
         pass  # a concurrent request with the same key recorded first
     async with sessions() as session:

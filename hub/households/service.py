@@ -31,7 +31,8 @@ from hub.coordination import charity
 from hub.households import facts
 from hub.households.facts import Part
 from hub.households.reach import Reach
-from hub.index import search
+from hub.index import cache, search
+from hub.index.cache import EntryCache
 from hub.index.search import HouseholdFilter, IndexEntry, Page
 from hub.rules import Rules
 
@@ -98,6 +99,7 @@ class Households:
         view: View,
         now: datetime,
         access: AccessLog | None = None,
+        cache: EntryCache | None = None,
     ) -> None:
         self.sessions = sessions
         self.adapters = adapters
@@ -107,6 +109,7 @@ class Households:
         self.now = now
         self.today: date = now.astimezone(SHANGHAI).date()
         self.access = access if access is not None else AccessLog()
+        self.cache = cache  # index entries this worker read lately (``hub.index.cache``)
         self._entries: dict[str, IndexEntry] = {}
         self._parts: dict[tuple[Source, str], asyncio.Future[Outcome]] = {}
 
@@ -116,8 +119,9 @@ class Households:
         """The households among ``ids`` that exist and are in reach (one query)."""
         wanted = [i for i in dict.fromkeys(ids) if i not in self._entries]
         if wanted:
-            async with self.sessions() as session:
-                found = await search.entries_by_id(session, wanted, reach=self.reach, now=self.now)
+            found = await cache.entries_by_id(
+                self.sessions, wanted, reach=self.reach, now=self.now, cache=self.cache
+            )
             # Out of reach is answered as missing; the audit log tells the two apart.
             for household_id in wanted:
                 entry = found.entries.get(household_id)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.civil_affairs import CivilAffairsAdapter
 from adapters.records import Household, HouseholdChange
 from adapters.vocabulary import EnrollmentStatus, Source
+from hub.auth import revocations
 from hub.coordination import reviews
 from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember, SyncCursor
 from hub.households.service import SHANGHAI
@@ -139,12 +140,16 @@ async def sync_households(
     while True:
         page = await adapter.changes(updated_since=since, page_token=token, page_size=page_size)
         report.pages += 1
+        changed_before = report.written
         async with sessions.begin() as session:
             await _apply_page(session, page.changes, report, clock(), rules)
             newest = max((c.updated_at for c in page.changes), default=None)
             if newest is not None and (report.cursor is None or newest > report.cursor):
                 report.cursor = newest
                 await _store_cursor(session, newest, clock())
+        if report.written != changed_before:
+            # Workers drop the index entries they keep (hub.index.cache).
+            await revocations.announce(sessions, revocations.INDEX)
         token = page.next_page_token
         if token is None:
             break

@@ -3,7 +3,6 @@
 A household out of reach must look exactly like one that does not exist.
 """
 
-import asyncio
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -18,7 +17,7 @@ from hub import audit
 from hub.auth import clients as registry
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.models import Token
-from tests.hubclient import GraphQL, credentials
+from tests.hubclient import GraphQL, announced, credentials
 
 MISSING_HOUSEHOLD = "H3101019999999"
 MISSING_PERSON = idnumber.make("310101", date(1970, 1, 1), 999)  # valid, held by nobody
@@ -210,17 +209,6 @@ async def test_without_a_valid_token_the_answer_is_401(hub_client, hub_sessions,
     assert (await hub_client.post("/graphql", json=query, headers=headers)).status_code == 200
 
 
-async def _announced(revocations, before: int | None) -> None:
-    """Wait for the hub to hear of a revocation. On PostgreSQL the announcement is a NOTIFY
-    that reaches each worker's listener a moment after the change commits (milliseconds,
-    more on a loaded machine); on SQLite it is a file's time, read on every request."""
-    for _ in range(500):
-        if revocations.epoch() != before:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the hub did not hear of the revocation within 5 s")
-
-
 async def test_a_revoked_or_expired_token_fails_on_the_next_request(
     hub_app, hub_client, hub_sessions, population: Population
 ):
@@ -234,7 +222,7 @@ async def test_a_revoked_or_expired_token_fails_on_the_next_request(
     before = revocations.epoch()
     for token, _client in await registry.list_tokens(hub_sessions):
         await registry.revoke_token(hub_sessions, token.id)
-    await _announced(revocations, before)
+    await announced(revocations, before)
     for household_id in (household.id, MISSING_HOUSEHOLD):
         response = await hub_client.post(
             "/graphql",

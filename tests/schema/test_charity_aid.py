@@ -22,7 +22,7 @@ from hub.auth.principal import ClientKind, Purpose
 from hub.db.coordination import RecordedCharityAid
 from hub.households.service import SHANGHAI
 from tests.conftest import faults
-from tests.hubclient import GraphQL, audit_entries, details
+from tests.hubclient import GraphQL, announced, audit_entries, details
 from tests.scenarios import given
 
 T = TypeVar("T")
@@ -412,3 +412,18 @@ async def test_a_charity_department_that_is_down_still_hides_the_section(charity
     assert result["data"]["household"]["charity"] is None
     assert result["errors"][0]["extensions"]["code"] == "SOURCE_UNAVAILABLE"
     assert result["errors"][0]["extensions"]["source"] == "CHARITY"
+
+
+async def test_a_caseworker_sees_aid_a_charity_has_just_recorded(charity, gql, hub_app):
+    # The caseworker's worker keeps the household's index entry (hub.index.cache); the
+    # recording announces a change of the index, and the next view asks again.
+    def from_hub(result: dict[str, Any]) -> list[dict[str, Any]]:
+        aid = result["data"]["household"]["charity"]["aid"]
+        return [a for a in aid if a["provenance"] == "HUB"]
+
+    assert from_hub(await gql(SECTION, id=hid(1))) == []
+    changes = hub_app.state.resources.index_changes
+    before = changes.epoch()
+    recorded = (await charity(RECORD, input=_aid()))["data"]["recordCharityAid"]
+    await announced(changes, before)
+    assert [a["id"] for a in from_hub(await gql(SECTION, id=hid(1)))] == [recorded["aid"]["id"]]
