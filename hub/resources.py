@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adapters.registry import AdapterConfig, Adapters
@@ -13,7 +14,7 @@ from adapters.vocabulary import Source
 from hub.audit import AuditWriter
 from hub.auth.credentials import CredentialCache
 from hub.auth.revocations import INDEX, Revocations, watch
-from hub.db.session import create_engine, session_factory
+from hub.db.session import create_engine, create_thread_engine, session_factory
 from hub.index.cache import EntryCache
 from hub.keys import Keys
 from hub.observability import setup
@@ -40,6 +41,7 @@ class Resources:
     wire: Wire
     adapters: Adapters
     audit: AuditWriter
+    audit_thread: Engine | None  # SQLite: the audit writer's blocking engine
     keys: Keys
     rules: Rules
     revocations: Revocations
@@ -66,6 +68,7 @@ class Resources:
             else make_wire(settings.http_transport)
         )
         sessions = session_factory(engine)
+        audit_thread = create_thread_engine(settings.database_url)
         revocations = watch(settings.database_url)
         index_changes = watch(settings.database_url, INDEX)
         keys = Keys(settings.secret)
@@ -75,7 +78,8 @@ class Resources:
             settings=settings,
             engine=engine,
             sessions=sessions,
-            audit=AuditWriter(sessions),
+            audit=AuditWriter(sessions, thread=audit_thread),
+            audit_thread=audit_thread,
             keys=keys,
             signing=signing,
             partner_http=partner_http,
@@ -101,3 +105,5 @@ class Resources:
         await self.wire.aclose()
         await self.partner_http.aclose()
         await self.engine.dispose()
+        if self.audit_thread is not None:
+            self.audit_thread.dispose()

@@ -7,7 +7,8 @@ from typing import Any
 
 import asyncpg
 import httpx
-from sqlalchemy import event
+from sqlalchemy import Engine, event, make_url
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
@@ -34,17 +35,32 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs = {"pool_pre_ping": True, **kwargs}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
-            cursor = conn.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            if ":memory:" not in url:
-                cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=5000")
-            cursor.close()
-
+        _sqlite_pragmas(engine.sync_engine, url)
     return engine
+
+
+def create_thread_engine(url: str) -> Engine | None:
+    """For a SQLite file, a plain (blocking) engine on the same file, for work that runs
+    whole in a thread of its own: one trip there and back, where the async driver makes
+    a trip to its thread for every cursor, statement, fetch and commit, each waiting for
+    the event loop's turn under load. None for anything else."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    engine = sa_create_engine(parsed.set(drivername="sqlite"), pool_size=4, max_overflow=4)
+    _sqlite_pragmas(engine, url)
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine, url: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _connected(conn: DBAPIConnection, record: ConnectionPoolEntry) -> None:
+        cursor = conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        if ":memory:" not in url:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
 
 
 # What asyncpg raises when the server cannot be reached or the connection broke.

@@ -25,7 +25,7 @@ from hub.audit import (
     verify,
 )
 from hub.db.models import AuditDisclosure, AuditEntry
-from hub.db.session import create_engine, session_factory
+from hub.db.session import create_engine, create_thread_engine, session_factory
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 Sessions = async_sessionmaker[AsyncSession]
@@ -519,3 +519,26 @@ async def test_a_bad_record_fails_only_its_own_request(sessions):
     assert isinstance(good, AuditEntry)
     assert isinstance(bad, ValueError)
     assert await audit.head(sessions) == (1, good.hash)
+
+
+async def test_a_writer_in_a_thread_and_appenders_on_the_async_driver_take_turns(
+    database_url, sessions
+):
+    # SQLite: the hub's writer commits each batch in one trip to a thread, on a blocking
+    # engine of its own; jobs and commands append through the async driver meanwhile.
+    thread = create_thread_engine(database_url)
+    if database_url.startswith("postgresql"):
+        assert thread is None  # asyncpg needs no thread
+        return
+    assert thread is not None
+    try:
+        writer = audit.AuditWriter(sessions, thread=thread)
+        mixed = await asyncio.gather(
+            *(writer.append(record(n)) for n in range(1, 31)),
+            *(append(sessions, record(n)) for n in range(31, 41)),
+        )
+    finally:
+        thread.dispose()
+    assert sorted(e.seq for e in mixed) == list(range(1, 41))
+    assert await audit.verify(sessions) is None
+    assert sum(len(h) for h in (await disclosed(sessions)).values()) == 40
