@@ -9,7 +9,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension, ValidationCache
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -36,6 +36,7 @@ from schema.policy import guard, lookup_fields
 from schema.scalars import Money
 from schema.sources import SourcesQuery
 from schema.transfers import TransferMutation, TransferQuery
+from schema.validation import ValidationByText
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def build(
         # First, so that it leaves last: it reads the answer as the caller will see it.
         Observing,
         lambda: ParserCache(maxsize=512),
-        lambda: ValidationCache(maxsize=512),
+        lambda: ValidationByText(maxsize=512),
         Notices,
         Auditing,
     ]

@@ -9,7 +9,7 @@ Depth and aliases are checked by one validation rule of our own rather than Stra
 spread, so a few hundred tokens of fragments that each spread the next one twice take
 time exponential in their number (21 such fragments, 837 bytes: 7 s of CPU), they crash
 with a ``KeyError`` on a spread of an unknown fragment, and built per request they give
-``ValidationCache`` a new rule class each time, so it never hits. Here each fragment is
+the validation cache a new rule class each time, so it never hits. Here each fragment is
 walked once per document, and the rules are built once per ``production_extensions`` call.
 """
 
@@ -80,7 +80,7 @@ def production_extensions(limits: Limits) -> list[Callable[[], SchemaExtension]]
     Factories, not instances: Strawberry builds each one anew for every request. Their
     order among the hub's other extensions does not matter.
     """
-    # Built once, so every request hands ValidationCache the same rule classes and an
+    # Built once, so every request hands the validation cache the same rule classes and an
     # already validated document is a cache hit.
     rules: list[type[ASTValidationRule]] = [_shape_rule(limits), NoIntrospection]
     return [
@@ -406,7 +406,7 @@ class PublicErrors(SchemaExtension):
             self._tidy(reported)
 
     def _tidy(self, error: GraphQLError) -> None:
-        # Errors are changed in place: ValidationCache hands the same ones out again, and
+        # Errors are changed in place: the validation cache hands the same ones out again, and
         # both changes give the same answer when made twice.
         if isinstance(error, GraphQLSyntaxError) and self.too_many_tokens in error.message:
             error.extensions = {

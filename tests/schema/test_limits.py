@@ -20,12 +20,12 @@ from strawberry.extensions import (
     MaskErrors,
     ParserCache,
     SchemaExtension,
-    ValidationCache,
 )
 from strawberry.types import ExecutionResult
 
 from hub.settings import Settings
 from schema.limits import Limits, production_config, production_extensions
+from schema.validation import ValidationByText
 
 LIMITS = Limits(
     max_depth=4, max_aliases=3, max_tokens=200, max_cost=500, max_page_size=50, max_id_lookups=10
@@ -91,7 +91,7 @@ def build(
     """As the hub builds its schema, with the production extensions added at either end."""
     extensions: list[Callable[[], SchemaExtension]] = []
     if cached:
-        extensions += [lambda: ParserCache(maxsize=64), lambda: ValidationCache(maxsize=64)]
+        extensions += [lambda: ParserCache(maxsize=64), lambda: ValidationByText(maxsize=64)]
     extensions.append(lambda: MaskErrors(should_mask_error=lambda e: e.original_error is not None))
     if limits_first:
         extensions = production_extensions(limits) + extensions
