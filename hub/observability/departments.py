@@ -8,6 +8,7 @@ outcome in this process, which ``/readyz`` summarises beside the breaker states.
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,6 +42,22 @@ def error_code(error: BaseException) -> str:
     return "CANCELLED" if isinstance(error, asyncio.CancelledError) else "ERROR"
 
 
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """The series every call of one department writes to."""
+
+    seconds: Any
+    in_flight: Any
+
+
+@functools.cache
+def _series(source: Source) -> _Series:
+    # Looked up once per department: ``labels`` takes a lock and checks its values each
+    # time, and every department call wrote three series.
+    name = source.value
+    return _Series(metrics.DEPARTMENT_SECONDS.labels(name), metrics.IN_FLIGHT.labels(name))
+
+
 class _Call:
     __slots__ = ("_owner", "_retries", "_source", "_span", "_started", "_status", "headers")
 
@@ -72,7 +89,7 @@ class _Call:
 
     def ended(self, error: BaseException | None) -> None:
         source = self._source.value
-        metrics.DEPARTMENT_SECONDS.labels(source).observe(time.perf_counter() - self._started)
+        _series(self._source).seconds.observe(time.perf_counter() - self._started)
         if self._retries:
             metrics.DEPARTMENT_RETRIES.labels(source).inc(self._retries)
         code = None if error is None else error_code(error)
@@ -114,7 +131,7 @@ class DepartmentWatch:
         return _Call(self, source, method, path)
 
     def in_flight(self, source: Source, change: int) -> None:
-        metrics.IN_FLIGHT.labels(source.value).inc(change)
+        _series(source).in_flight.inc(change)
 
     def breaker(self, source: Source, state: BreakerState) -> None:
         # Written only when it changes: the gauge is a file write in multiprocess mode.
