@@ -9,6 +9,7 @@ once per item; over the limit the request is refused as a whole, and audited.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -120,6 +121,18 @@ def count_lookups(
     return lookups.count, lookups.values
 
 
+@functools.cache
+def _field_names(fields: frozenset[str]) -> tuple[str, ...]:
+    return tuple(sorted({name.rpartition(".")[2] for name in fields}))
+
+
+def _may_look_up(query: str | None, fields: frozenset[str]) -> bool:
+    """Whether the query text names a field that looks up. A field is selected by its
+    name, written out (aliases rename the answer, not the field; fragments name theirs),
+    so a text without any of the names makes no lookup: the walk is skipped."""
+    return query is None or any(name in query for name in _field_names(fields))
+
+
 class LookupLimit(SchemaExtension):
     """Refuses a request with more than ``max_lookups`` lookups by ID number, before any."""
 
@@ -131,6 +144,9 @@ class LookupLimit(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         execution = self.execution_context
         document = execution.graphql_document
+        if document is not None and not _may_look_up(execution.query, self.fields):
+            yield  # no field that looks up is named anywhere in the text: nothing to count
+            return
         operation = get_operation_ast(document, execution.operation_name) if document else None
         if document is not None and operation is not None:
             count, values = count_lookups(

@@ -7,6 +7,7 @@ and one request holds at most ``HUB_MAX_ID_LOOKUPS`` of them.
 """
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -14,6 +15,7 @@ from adapters import idnumber
 from adapters.sandbox.population import Population
 from adapters.vocabulary import Source
 from hub.auth.principal import ClientKind
+from schema import lookups
 from tests.hubclient import audit_entries, details
 from tests.partners.fake import fake_partner
 
@@ -139,3 +141,21 @@ async def test_agencies_of_any_department_may_look_up_by_id_number(
     health = await as_client(ClientKind.AGENCY, department=Source.HEALTH_INSURANCE)
     result = await health(BY_MEMBER, n=household.members[0].id_number)
     assert result == {"data": {"householdByMember": {"id": household.id}}}
+
+
+async def test_a_query_naming_no_lookup_is_not_walked_and_one_naming_one_is(gql, monkeypatch):
+    # Counting walks the whole document; a text without the name of any field that looks
+    # up cannot select one (aliases rename answers, not fields), so it is not walked.
+    walked: list[int] = []
+    real = lookups.count_lookups
+
+    def counting(*args: Any, **kwargs: Any) -> tuple[int, list[str]]:
+        walked.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(lookups, "count_lookups", counting)
+    assert "errors" not in await gql("{ households(first: 2) { edges { node { id } } } }")
+    assert walked == []
+    aliased = "query($n: String!) { who: householdByMember(idNumber: $n) { id } }"
+    assert "errors" not in await gql(aliased, n=MISSING_PERSON)
+    assert walked == [1]
