@@ -8,6 +8,7 @@ each department. The reading, joining and judging is ``hub.households``'s.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -40,39 +41,60 @@ def _in_order(
 
 
 class Loaders:
-    """All loaders of one request, built in the context factory."""
+    """All loaders of one request, each made when the request first asks for it: a full
+    view uses a few of them, a listing of IDs none."""
 
     def __init__(self, households: Households) -> None:
-        self.entry_by_id: DataLoader[str, IndexEntry | None] = DataLoader(
-            _in_order(households.entries)
+        self.households = households
+        self.part_by_household: Mapping[Source, DataLoader[str, Outcome | None]] = _BySource(
+            lambda source: DataLoader(_in_order(_parts(households, source)))
         )
-        self.household_id_by_member: DataLoader[str, str | None] = DataLoader(
-            _in_order(households.by_member)
+        self.facts_by_household: Mapping[Source, DataLoader[str, Judged | Withheld | None]] = (
+            _BySource(lambda source: DataLoader(_in_order(_judged(households, source))))
         )
-        self.person_by_id_number: DataLoader[str, records.Member | None] = DataLoader(
-            _in_order(households.persons)
-        )
-        self.part_by_household: dict[Source, DataLoader[str, Outcome | None]] = {
-            source: DataLoader(_in_order(_parts(households, source))) for source in Source
-        }
-        sessions = households.sessions
-        self.reviews_by_household: DataLoader[str, list[reviews.Due] | None] = DataLoader(
-            _in_order(lambda ids: reviews.schedules(sessions, ids))
-        )
-        self.changes_by_household: DataLoader[str, list[reviews.ReportedChange] | None] = (
-            DataLoader(_in_order(lambda ids: reviews.change_reports(sessions, ids)))
-        )
-        self.alerts_by_household: DataLoader[str, list[alerts.Found] | None] = DataLoader(
-            _in_order(lambda ids: alerts.for_households(sessions, ids))
-        )
-        self.charity_aid_by_household: DataLoader[str, list[charity.GivenAid] | None] = DataLoader(
-            _in_order(households.recorded_aid)
-        )
-        self.facts_by_household: dict[Source, DataLoader[str, Judged | Withheld | None]] = {
-            source: DataLoader(_in_order(_judged(households, source)))
-            for source in Source
-            if source is not Source.CIVIL_AFFAIRS
-        }
+
+    @cached_property
+    def entry_by_id(self) -> DataLoader[str, IndexEntry | None]:
+        return DataLoader(_in_order(self.households.entries))
+
+    @cached_property
+    def household_id_by_member(self) -> DataLoader[str, str | None]:
+        return DataLoader(_in_order(self.households.by_member))
+
+    @cached_property
+    def person_by_id_number(self) -> DataLoader[str, records.Member | None]:
+        return DataLoader(_in_order(self.households.persons))
+
+    @cached_property
+    def reviews_by_household(self) -> DataLoader[str, list[reviews.Due] | None]:
+        sessions = self.households.sessions
+        return DataLoader(_in_order(lambda ids: reviews.schedules(sessions, ids)))
+
+    @cached_property
+    def changes_by_household(self) -> DataLoader[str, list[reviews.ReportedChange] | None]:
+        sessions = self.households.sessions
+        return DataLoader(_in_order(lambda ids: reviews.change_reports(sessions, ids)))
+
+    @cached_property
+    def alerts_by_household(self) -> DataLoader[str, list[alerts.Found] | None]:
+        sessions = self.households.sessions
+        return DataLoader(_in_order(lambda ids: alerts.for_households(sessions, ids)))
+
+    @cached_property
+    def charity_aid_by_household(self) -> DataLoader[str, list[charity.GivenAid] | None]:
+        return DataLoader(_in_order(self.households.recorded_aid))
+
+
+class _BySource(dict[Source, V]):
+    """A loader per department, made on first use."""
+
+    def __init__(self, make: Callable[[Source], V]) -> None:
+        super().__init__()
+        self._make = make
+
+    def __missing__(self, source: Source) -> V:
+        made = self[source] = self._make(source)
+        return made
 
 
 def _parts(
