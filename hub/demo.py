@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -138,6 +139,13 @@ respondToReferral, close it with completeReferral; README: the work between depa
 DEMO_SCENARIO = Path(sandbox_package.__file__).resolve().parent / "scenarios" / "demo.yaml"
 
 
+def exit_on_sigterm() -> None:
+    """SIGTERM (``timeout``, a service manager) unwinds as ``SystemExit``. uvicorn shuts
+    down on it and then raises it again; with the default action the process would end
+    right there, skipping the clean-up that stops the stand-ins' process."""
+    signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
+
+
 def run(settings: Settings, *, scenario: Path | None = None) -> int:
     from hub.app import create_app
 
@@ -162,6 +170,7 @@ def run(settings: Settings, *, scenario: Path | None = None) -> int:
         click.echo(_explain(f"http://{settings.host}:{settings.port}/graphql", demo))
         app = create_app(settings)
         tune_gc()
+        exit_on_sigterm()
         uvicorn.run(
             app,
             host=settings.host,

@@ -1,8 +1,10 @@
 """What `make run` promises: every discovery rule has alerts in the demo, the demo's
 tokens include a department that receives referrals, and its printed queries are valid."""
 
+import signal
 from datetime import date, datetime
 
+import pytest
 from graphql import parse, validate
 
 import schema
@@ -67,3 +69,25 @@ def test_the_queries_the_demo_prints_are_valid():
         demo.INCOMING,
     ):
         assert validate(graphql_schema, parse(query)) == [], query
+
+
+def test_sigterm_unwinds_so_the_demo_stops_its_stand_ins():
+    # uvicorn raises the signal again once it has shut down; the demo's clean-up (which
+    # stops the stand-ins' process) runs only if that unwinds instead of ending the process.
+    before = signal.getsignal(signal.SIGTERM)
+    cleaned: list[bool] = []
+
+    def serve_and_clean_up() -> None:
+        try:
+            signal.raise_signal(signal.SIGTERM)
+        finally:
+            cleaned.append(True)
+
+    try:
+        demo.exit_on_sigterm()
+        with pytest.raises(SystemExit) as stopped:
+            serve_and_clean_up()
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    assert cleaned == [True]
