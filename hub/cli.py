@@ -235,6 +235,8 @@ def sync() -> None:
         f"seen {report.seen}, inserted {report.inserted}, updated {report.updated}, "
         f"removed {report.removed}, unchanged {report.unchanged}"
     )
+    if report.analyzed:
+        click.echo("the index's planner statistics brought up to date (ANALYZE)")
 
 
 @main.command()

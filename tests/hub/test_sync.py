@@ -1,5 +1,6 @@
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.registry import Adapters
@@ -93,3 +94,35 @@ async def test_a_household_removed_upstream_leaves_the_index(
         )
     assert (members, enrollments) == (0, 0)
     assert await _count(sessions, IndexedHousehold) == SIZE - 1
+
+
+async def _statistics(sessions) -> bool:
+    """Whether the planner has statistics of the household index."""
+    async with sessions() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            found = await session.scalar(
+                text(
+                    "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'household_index'"
+                )
+            )
+            return found is not None
+        try:
+            found = await session.scalar(
+                text("SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'household_index'")
+            )
+        except OperationalError:  # no statistics were ever gathered
+            return False
+        return bool(found)
+
+
+async def test_a_large_sync_brings_the_planners_statistics_up_to_date(sessions, adapters: Adapters):
+    assert not await _statistics(sessions)
+    report = await sync_households(
+        sessions=sessions, adapter=adapters.civil_affairs, analyze_after=SIZE
+    )
+    assert report.analyzed
+    assert await _statistics(sessions)
+    again = await sync_households(
+        sessions=sessions, adapter=adapters.civil_affairs, analyze_after=SIZE
+    )
+    assert (again.written, again.analyzed) == (0, False)  # a small run leaves it to autovacuum
