@@ -24,12 +24,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from adapters.charity import CharityAid, CharityAidKind, CharityRecipient
-from hub.auth import revocations
 from hub.auth.principal import ClientKind, Principal
 from hub.db.coordination import RecordedCharityAid
 from hub.db.models import Client, IndexedHousehold
 from hub.households import facts
 from hub.households.reach import Reach, flag
+from hub.index import cache as index_cache
 from hub.money import fen, yuan
 from hub.problems import Problem
 
@@ -315,7 +315,7 @@ async def record_aid(
             await session.flush()
             recorded = _recorded(row, principal.client_name, replayed=False)
         # Workers' index entries say whether a household has aid recorded (hub.index.cache).
-        await revocations.announce(sessions, revocations.INDEX)
+        await index_cache.announce_change(sessions)
         return recorded
     except IntegrityError:
         pass  # a concurrent request with the same key recorded first

@@ -14,16 +14,34 @@ from the database every time.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hub.auth import revocations
 from hub.caching import EpochCache
 from hub.households.reach import Reach
 from hub.index import search
 from hub.index.search import Found, IndexEntry
+
+log = logging.getLogger(__name__)
+
+
+async def announce_change(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Tell every worker to drop the entries it keeps, after a change of the index has
+    committed. If that fails, the change stands and the entries expire with their time to
+    live: a warning, not a failure of what was done."""
+    try:
+        await revocations.announce(sessions, revocations.INDEX)
+    except Exception:
+        log.warning(
+            "a change of the index was not announced; workers may answer from entries "
+            "kept before it until they expire",
+            exc_info=True,
+        )
 
 
 @dataclass(frozen=True, slots=True)

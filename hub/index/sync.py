@@ -21,10 +21,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from adapters.civil_affairs import CivilAffairsAdapter
 from adapters.records import Household, HouseholdChange
 from adapters.vocabulary import EnrollmentStatus, Source
-from hub.auth import revocations
 from hub.coordination import reviews
 from hub.db.models import IndexedEnrollment, IndexedHousehold, IndexedMember, SyncCursor
 from hub.households.service import SHANGHAI
+from hub.index import cache as index_cache
 from hub.money import fen
 from hub.rules import Rules, default_rules
 
@@ -163,7 +163,7 @@ async def sync_households(
                 await _store_cursor(session, newest, clock())
         if report.written != changed_before:
             # Workers drop the index entries they keep (hub.index.cache).
-            await revocations.announce(sessions, revocations.INDEX)
+            await index_cache.announce_change(sessions)
         token = page.next_page_token
         if token is None:
             break

@@ -17,6 +17,7 @@ from sqlalchemy import event, func, select
 
 from adapters import idnumber
 from adapters.vocabulary import District, Source
+from hub.auth import revocations
 from hub.auth.policy import PersonalValue, mask
 from hub.auth.principal import ClientKind, Purpose
 from hub.db.coordination import RecordedCharityAid
@@ -427,3 +428,18 @@ async def test_a_caseworker_sees_aid_a_charity_has_just_recorded(charity, gql, h
     recorded = (await charity(RECORD, input=_aid()))["data"]["recordCharityAid"]
     await announced(changes, before)
     assert [a["id"] for a in from_hub(await gql(SECTION, id=hid(1)))] == [recorded["aid"]["id"]]
+
+
+async def test_aid_is_recorded_when_the_index_change_cannot_be_announced(
+    charity, hub_sessions, monkeypatch, caplog
+):
+    # The aid has committed: telling the workers is best effort (their entries expire).
+    async def refused(*args: Any, **kwargs: Any) -> None:
+        raise OSError("no way to tell the workers")
+
+    monkeypatch.setattr(revocations, "announce", refused)
+    with caplog.at_level("WARNING", logger="hub.index.cache"):
+        done = (await charity(RECORD, input=_aid()))["data"]["recordCharityAid"]
+    assert done["__typename"] == "CharityAidPayload"
+    assert await _rows(hub_sessions) == 1
+    assert "not announced" in caplog.text
