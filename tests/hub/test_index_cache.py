@@ -7,6 +7,7 @@ cache shared by the "requests" as a worker shares it, and counts the index's que
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -49,8 +50,23 @@ async def changes(database_url: str) -> AsyncIterator[Revocations]:
 async def cache(
     changes: Revocations, sessions: async_sessionmaker[AsyncSession], adapters: Adapters
 ) -> EntryCache:
+    before = changes.epoch()
     await sync_households(sessions=sessions, adapter=adapters.civil_affairs)
+    # On PostgreSQL the sync's announcements arrive a moment after it returns; one that
+    # arrived after a test's first lookup would (rightly) drop what that lookup kept.
+    await announced(changes, before)
+    await settled(changes)
     return EntryCache(changes, ttl=30)
+
+
+async def settled(changes: Revocations, quiet: float = 0.2) -> None:
+    """Wait until no announcement has arrived for ``quiet`` seconds."""
+    epoch = changes.epoch()
+    while True:
+        await asyncio.sleep(quiet)
+        if changes.epoch() == epoch:
+            return
+        epoch = changes.epoch()
 
 
 def request(
