@@ -95,7 +95,8 @@ class Resources:
         )
 
     async def start(self) -> None:
-        """Start what runs beside the requests (the revocation listener)."""
+        """Start what runs beside the requests (the listeners for revocations and for
+        index changes)."""
         await self.revocations.start()
         await self.index_changes.start()
 

@@ -31,7 +31,8 @@ from hub.coordination import charity
 from hub.households import facts
 from hub.households.facts import Part
 from hub.households.reach import Reach
-from hub.index import cache, search
+from hub.index import cache as index_cache
+from hub.index import search
 from hub.index.cache import EntryCache
 from hub.index.search import HouseholdFilter, IndexEntry, Page
 from hub.rules import Rules
@@ -119,7 +120,7 @@ class Households:
         """The households among ``ids`` that exist and are in reach (one query)."""
         wanted = [i for i in dict.fromkeys(ids) if i not in self._entries]
         if wanted:
-            found = await cache.entries_by_id(
+            found = await index_cache.entries_by_id(
                 self.sessions, wanted, reach=self.reach, now=self.now, cache=self.cache
             )
             # Out of reach is answered as missing; the audit log tells the two apart.
